@@ -1,0 +1,231 @@
+//! The flake schema and a model of `flake.nix` read without evaluation.
+
+pub mod schema;
+
+use crate::syntax::{
+    attrpath_attrs, binding_parts, plain_string, static_attr_name, strip_parens, SyntaxKind,
+    SyntaxNode, TextRange,
+};
+use SyntaxKind::*;
+
+/// One assignment inside an input, such as `url = "…"` or `inputs.nixpkgs.follows = "…"`.
+#[derive(Debug, Clone)]
+pub struct InputAttr {
+    /// The attribute path below the input: `["url"]`, `["inputs", "nixpkgs", "follows"]`.
+    pub path: Vec<String>,
+    /// The attributes of that path as written (for ranges); `None` for a computed name.
+    pub path_ranges: Vec<TextRange>,
+    pub value: Option<SyntaxNode>,
+}
+
+#[derive(Debug, Clone)]
+pub struct InputDecl {
+    pub name: String,
+    /// Where the name is written (the first time, when it is split over several bindings).
+    pub name_range: TextRange,
+    pub attrs: Vec<InputAttr>,
+    /// Values given where an attribute set is needed (`inputs.x = someVariable;`).
+    pub computed: Vec<SyntaxNode>,
+}
+
+/// A top-level binding of `flake.nix`.
+#[derive(Debug, Clone)]
+pub struct TopBinding {
+    /// `None` when the name is computed.
+    pub name: Option<String>,
+    /// The first attribute of its path.
+    pub name_range: TextRange,
+    /// The rest of its path, when it has one (`inputs.nixpkgs.url` has two more).
+    pub rest: Vec<SyntaxNode>,
+    pub value: Option<SyntaxNode>,
+    pub binding: SyntaxNode,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FlakeModel {
+    /// The top-level attribute set, when the file is one.
+    pub root_set: Option<SyntaxNode>,
+    pub bindings: Vec<TopBinding>,
+    /// `inherit` at the top: the names it brings in.
+    pub inherits: Vec<(String, TextRange)>,
+    pub inputs: Vec<InputDecl>,
+    /// Values of `inputs` that are not attribute sets written out.
+    pub computed_inputs: Vec<SyntaxNode>,
+    pub outputs: Option<SyntaxNode>,
+    pub description: Option<SyntaxNode>,
+}
+
+impl FlakeModel {
+    pub fn new(root: &SyntaxNode) -> FlakeModel {
+        let mut model = FlakeModel::default();
+        let Some(expr) = root.children().next().map(strip_parens) else { return model };
+        if expr.kind() != NODE_ATTR_SET {
+            return model;
+        }
+        for entry in expr.children() {
+            match entry.kind() {
+                NODE_ATTRPATH_VALUE => model.top_binding(&entry),
+                NODE_INHERIT => {
+                    for attr in entry.children().filter(|c| c.kind() != NODE_INHERIT_FROM) {
+                        if let Some(name) = static_attr_name(&attr) {
+                            model.inherits.push((name, attr.text_range()));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        model.root_set = Some(expr);
+        model
+    }
+
+    pub fn input(&self, name: &str) -> Option<&InputDecl> {
+        self.inputs.iter().find(|i| i.name == name)
+    }
+
+    fn top_binding(&mut self, entry: &SyntaxNode) {
+        let (path, value) = binding_parts(entry);
+        let Some(path) = path else { return };
+        let mut attrs = attrpath_attrs(&path);
+        let Some(first) = attrs.next() else { return };
+        let rest: Vec<SyntaxNode> = attrs.collect();
+        let name = static_attr_name(&first);
+        match (name.as_deref(), rest.is_empty()) {
+            (Some("inputs"), true) => match value.as_ref().map(|v| strip_parens(v.clone())) {
+                Some(set) if set.kind() == NODE_ATTR_SET && !is_rec(&set) => {
+                    for inner in set.children() {
+                        if inner.kind() == NODE_ATTRPATH_VALUE {
+                            let (p, v) = binding_parts(&inner);
+                            if let Some(p) = p {
+                                let attrs: Vec<SyntaxNode> = attrpath_attrs(&p).collect();
+                                self.input_binding(&attrs, v);
+                            }
+                        } else if inner.kind() == NODE_INHERIT {
+                            self.computed_inputs.push(inner);
+                        }
+                    }
+                }
+                Some(other) => self.computed_inputs.push(other),
+                None => {}
+            },
+            (Some("inputs"), false) => self.input_binding(&rest, value.clone()),
+            (Some("outputs"), true) => self.outputs = value.clone(),
+            (Some("description"), true) => self.description = value.clone(),
+            _ => {}
+        }
+        self.bindings.push(TopBinding {
+            name,
+            name_range: first.text_range(),
+            rest,
+            value,
+            binding: entry.clone(),
+        });
+    }
+
+    /// `name.attr… = value` inside `inputs`.
+    fn input_binding(&mut self, path: &[SyntaxNode], value: Option<SyntaxNode>) {
+        let Some((first, rest)) = path.split_first() else { return };
+        let Some(name) = static_attr_name(first) else {
+            self.computed_inputs.push(first.clone());
+            return;
+        };
+        let index = match self.inputs.iter().position(|i| i.name == name) {
+            Some(i) => i,
+            None => {
+                self.inputs.push(InputDecl {
+                    name,
+                    name_range: first.text_range(),
+                    attrs: Vec::new(),
+                    computed: Vec::new(),
+                });
+                self.inputs.len() - 1
+            }
+        };
+        let prefix: Vec<SyntaxNode> = rest.to_vec();
+        collect_input_attrs(&mut self.inputs[index], prefix, value);
+    }
+}
+
+fn is_rec(set: &SyntaxNode) -> bool {
+    set.children_with_tokens().any(|e| e.kind() == TOKEN_REC)
+}
+
+/// Flattens `{ url = …; inputs.x.follows = …; }` into paths below the input.
+fn collect_input_attrs(input: &mut InputDecl, prefix: Vec<SyntaxNode>, value: Option<SyntaxNode>) {
+    let set = value.clone().map(strip_parens).filter(|v| v.kind() == NODE_ATTR_SET && !is_rec(v));
+    match set {
+        // A set below the input itself or below `inputs.<x>`: look inside.
+        Some(set) if prefix.is_empty() || opens_nested_inputs(&prefix) => {
+            for inner in set.children() {
+                match inner.kind() {
+                    NODE_ATTRPATH_VALUE => {
+                        let (p, v) = binding_parts(&inner);
+                        let Some(p) = p else { continue };
+                        let mut path = prefix.clone();
+                        path.extend(attrpath_attrs(&p));
+                        collect_input_attrs(input, path, v);
+                    }
+                    NODE_INHERIT => input.computed.push(inner),
+                    _ => {}
+                }
+            }
+        }
+        _ if prefix.is_empty() => {
+            if let Some(v) = value {
+                input.computed.push(v);
+            }
+        }
+        _ => {
+            let path = prefix.iter().map(|a| static_attr_name(a).unwrap_or_default()).collect();
+            let path_ranges = prefix.iter().map(|a| a.text_range()).collect();
+            input.attrs.push(InputAttr { path, path_ranges, value });
+        }
+    }
+}
+
+/// `inputs` or `inputs.<name>`: a place where a set holds more overrides, not a value.
+fn opens_nested_inputs(prefix: &[SyntaxNode]) -> bool {
+    let names: Vec<Option<String>> = prefix.iter().map(static_attr_name).collect();
+    match names.as_slice() {
+        [Some(a)] | [Some(a), _] => a == "inputs",
+        [Some(a), _, Some(b)] | [Some(a), _, Some(b), _] => a == "inputs" && b == "inputs",
+        _ => false,
+    }
+}
+
+/// The value of a string that needs no evaluation, as Nix requires in `inputs`.
+pub fn literal_string(value: &SyntaxNode) -> Option<String> {
+    let v = strip_parens(value.clone());
+    (v.kind() == NODE_STRING).then(|| plain_string(&v)).flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inputs_in_both_forms() {
+        let text = r#"{
+  inputs = { nixpkgs.url = "github:NixOS/nixpkgs"; utils = { url = "x"; inputs.nixpkgs.follows = "nixpkgs"; }; };
+  inputs.extra.url = "path:./extra";
+  inputs.extra.flake = false;
+  outputs = { self, ... }: { };
+}"#;
+        let parsed = crate::syntax::parse(text);
+        let model = FlakeModel::new(&parsed.root);
+        let summary: Vec<String> = model
+            .inputs
+            .iter()
+            .map(|i| {
+                let attrs: Vec<String> = i.attrs.iter().map(|a| a.path.join(".")).collect();
+                format!("{}: {}", i.name, attrs.join(", "))
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            vec!["nixpkgs: url", "utils: url, inputs.nixpkgs.follows", "extra: url, flake"]
+        );
+        assert!(model.outputs.is_some());
+        assert!(model.computed_inputs.is_empty());
+    }
+}

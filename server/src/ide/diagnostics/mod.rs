@@ -1,0 +1,287 @@
+//! Diagnostics: one enum of stable codes (documented in docs/diagnostics.md), and the checks
+//! that produce them over one parsed file.
+
+mod duplicates;
+mod flake;
+mod names;
+
+use std::collections::HashSet;
+
+use crate::syntax::scope::NameResolution;
+use crate::syntax::{self, Parsed, TextRange};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+    Hint,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+            Severity::Hint => "hint",
+        }
+    }
+}
+
+macro_rules! codes {
+    ($( $variant:ident = $name:literal, $severity:ident, $parser:literal, $summary:literal; )*) => {
+        /// A kind of diagnostic. Its name is stable: users silence diagnostics by it.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code { $($variant),* }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[$(Code::$variant),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $name),* }
+            }
+
+            pub fn severity(self) -> Severity {
+                match self { $(Code::$variant => Severity::$severity),* }
+            }
+
+            /// Whether Nix refuses to parse a file with this problem
+            /// (`nix-instantiate --parse` fails).
+            pub fn rejected_by_nix_parser(self) -> bool {
+                match self { $(Code::$variant => $parser),* }
+            }
+
+            /// One line for `--help`-like listings and the docs.
+            pub fn summary(self) -> &'static str {
+                match self { $(Code::$variant => $summary),* }
+            }
+
+            pub fn from_name(name: &str) -> Option<Code> {
+                Code::ALL.iter().copied().find(|c| c.as_str() == name)
+            }
+        }
+    };
+}
+
+codes! {
+    SyntaxError = "syntax_error", Error, true, "The text is not valid Nix.";
+    DuplicatedFormal = "duplicated_formal", Error, true, "A function argument is named twice.";
+    DuplicatedAttribute = "duplicated_attribute", Error, true, "An attribute is defined twice in a way Nix cannot merge.";
+    DynamicAttributeInLet = "dynamic_attribute", Error, true, "A computed name where Nix needs a static one (`let`, `inherit`).";
+    InvalidLiteral = "invalid_literal", Error, true, "A number out of range or a path ending in `/`.";
+    UndefinedName = "undefined_name", Error, true, "A name that no scope binds and no `with` can provide.";
+    UnusedBinding = "unused_binding", Warning, false, "A `let` binding nothing refers to.";
+    UnusedFormal = "unused_formal", Hint, false, "A formal argument nothing refers to, in a pattern with `...`.";
+    UnusedWith = "unused_with", Warning, false, "A `with` from which no name is taken.";
+    UnusedRec = "unused_rec", Warning, false, "`rec` on a set whose attributes never refer to each other.";
+    EmptyLet = "empty_let", Warning, false, "`let in` without bindings.";
+    EmptyInherit = "empty_inherit", Warning, false, "`inherit` without names.";
+    DeprecatedUriLiteral = "deprecated_uri_literal", Warning, false, "An unquoted URL.";
+    InvalidUtf8 = "invalid_utf8", Warning, false, "The file is not valid UTF-8.";
+    FlakeNotAttrset = "flake_not_attrset", Error, false, "`flake.nix` is not an attribute set written out.";
+    UnknownFlakeAttribute = "unknown_flake_attribute", Error, false, "A top-level attribute other than description, inputs, outputs, nixConfig.";
+    DescriptionNotString = "description_not_string", Error, false, "`description` is not a plain string.";
+    ComputedInputs = "computed_inputs", Error, false, "`inputs`, or a value in it, needs evaluation; Nix reads inputs without evaluating.";
+    UnknownInputAttribute = "unknown_input_attribute", Error, false, "An input attribute Nix does not know.";
+    UnknownFollows = "unknown_follows", Error, false, "`follows` names an input that is not declared.";
+    OutputsNotFunction = "outputs_not_function", Error, false, "`outputs` is not a function written out.";
+    UndeclaredInput = "undeclared_input", Warning, false, "An `outputs` argument that is not a declared input: Nix looks it up in the flake registry.";
+    OutputsMissingInput = "outputs_missing_input", Error, false, "`outputs` takes neither this input nor `...`: the call fails.";
+    UnreceivedInput = "unreceived_input", Hint, false, "A declared input `outputs` never receives.";
+    DeprecatedDevShell = "deprecated_dev_shell", Warning, false, "`devShell` is deprecated: `devShells.<system>.default`.";
+    DeprecatedDefaultPackage = "deprecated_default_package", Warning, false, "`defaultPackage` is deprecated: `packages.<system>.default`.";
+    DeprecatedDefaultApp = "deprecated_default_app", Warning, false, "`defaultApp` is deprecated: `apps.<system>.default`.";
+    DeprecatedOverlay = "deprecated_overlay", Warning, false, "`overlay` is deprecated: `overlays.default`.";
+    DeprecatedNixosModule = "deprecated_nixos_module", Warning, false, "`nixosModule` is deprecated: `nixosModules.default`.";
+    DeprecatedDefaultTemplate = "deprecated_default_template", Warning, false, "`defaultTemplate` is deprecated: `templates.default`.";
+    DeprecatedDefaultBundler = "deprecated_default_bundler", Warning, false, "`defaultBundler` is deprecated: `bundlers.<system>.default`.";
+}
+
+impl Code {
+    /// Code that can be removed without changing what the file means.
+    pub fn is_unnecessary(self) -> bool {
+        matches!(
+            self,
+            Code::UnusedBinding
+                | Code::UnusedFormal
+                | Code::UnusedWith
+                | Code::UnusedRec
+                | Code::EmptyLet
+                | Code::EmptyInherit
+                | Code::UnreceivedInput
+        )
+    }
+
+    pub fn is_deprecated(self) -> bool {
+        self.as_str().starts_with("deprecated_")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Related {
+    pub range: TextRange,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub severity: Severity,
+    pub range: TextRange,
+    pub message: String,
+    pub related: Vec<Related>,
+}
+
+impl Diagnostic {
+    pub fn new(code: Code, range: TextRange, message: impl Into<String>) -> Diagnostic {
+        Diagnostic { code, severity: code.severity(), range, message: message.into(), related: Vec::new() }
+    }
+
+    pub fn with_related(mut self, range: TextRange, message: impl Into<String>) -> Diagnostic {
+        self.related.push(Related { range, message: message.into() });
+        self
+    }
+}
+
+/// Which diagnostics the user wants.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DiagnosticsConfig {
+    pub disabled: HashSet<Code>,
+}
+
+impl DiagnosticsConfig {
+    /// Builds the set from code names; returns the names that are not codes.
+    pub fn from_names<'a>(names: impl IntoIterator<Item = &'a str>) -> (DiagnosticsConfig, Vec<String>) {
+        let mut config = DiagnosticsConfig::default();
+        let mut unknown = Vec::new();
+        for name in names {
+            match Code::from_name(name.trim()) {
+                Some(code) => {
+                    config.disabled.insert(code);
+                }
+                None => unknown.push(name.to_string()),
+            }
+        }
+        (config, unknown)
+    }
+}
+
+/// Whether the file is a flake's entry point, which gets the flake structure checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Flake,
+    Nix,
+}
+
+impl FileKind {
+    pub fn of_path(path: &std::path::Path) -> FileKind {
+        if path.file_name().is_some_and(|n| n == "flake.nix") {
+            FileKind::Flake
+        } else {
+            FileKind::Nix
+        }
+    }
+}
+
+/// Everything we know about one file without evaluating it.
+pub struct FileAnalysis {
+    pub parsed: Parsed,
+    pub names: NameResolution,
+}
+
+impl FileAnalysis {
+    pub fn new(text: &str) -> FileAnalysis {
+        let parsed = syntax::parse(text);
+        let names = NameResolution::new(&parsed.root);
+        FileAnalysis { parsed, names }
+    }
+}
+
+/// All diagnostics for a file, in text order.
+pub fn diagnostics(text: &str, kind: FileKind, config: &DiagnosticsConfig) -> Vec<Diagnostic> {
+    let analysis = FileAnalysis::new(text);
+    diagnostics_for(&analysis, text, kind, config)
+}
+
+pub fn diagnostics_for(
+    analysis: &FileAnalysis,
+    text: &str,
+    kind: FileKind,
+    config: &DiagnosticsConfig,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for err in &analysis.parsed.errors {
+        let code = match err.kind {
+            syntax::SyntaxErrorKind::Syntax => Code::SyntaxError,
+            syntax::SyntaxErrorKind::DuplicatedFormal => Code::DuplicatedFormal,
+        };
+        out.push(Diagnostic::new(code, err.range, err.message.clone()));
+    }
+    let root = &analysis.parsed.root;
+    let mut skip_formals = Vec::new();
+    if kind == FileKind::Flake {
+        let flake = crate::flake::FlakeModel::new(root);
+        if let Some(outputs) = &flake.outputs {
+            skip_formals.push(outputs.text_range());
+        }
+        flake::check(&flake, root, &analysis.names, &mut out);
+    }
+    names::check(root, text, &analysis.names, &skip_formals, &mut out);
+    duplicates::check(root, &mut out);
+    out.retain(|d| !config.disabled.contains(&d.code));
+    out.sort_by(|a, b| (a.range.start(), a.range.end(), a.code).cmp(&(b.range.start(), b.range.end(), b.code)));
+    out.dedup();
+    out
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::syntax::LineIndex;
+    use expect_test::Expect;
+
+    /// Renders diagnostics one per line: `line:col code: message`, 1-based as editors show.
+    pub(crate) fn render(text: &str, diags: &[Diagnostic]) -> String {
+        let index = LineIndex::new(text);
+        let mut out = String::new();
+        for d in diags {
+            let pos = index.line_col(text, d.range.start(), crate::syntax::PositionEncoding::Utf8);
+            out.push_str(&format!(
+                "{}:{} {} {}: {}\n",
+                pos.line + 1,
+                pos.col + 1,
+                d.severity.as_str(),
+                d.code.as_str(),
+                d.message
+            ));
+        }
+        out
+    }
+
+    pub(crate) fn check_kind(text: &str, kind: FileKind, expect: Expect) {
+        let diags = diagnostics(text, kind, &DiagnosticsConfig::default());
+        expect.assert_eq(&render(text, &diags));
+    }
+
+    pub(crate) fn check(text: &str, expect: Expect) {
+        check_kind(text, FileKind::Nix, expect)
+    }
+
+    #[test]
+    fn every_code_is_documented() {
+        let docs = include_str!("../../../../docs/diagnostics.md");
+        for code in Code::ALL {
+            assert!(docs.contains(&format!("`{}`", code.as_str())), "{} is not in docs/diagnostics.md", code.as_str());
+        }
+    }
+
+    #[test]
+    fn codes_can_be_silenced() {
+        let text = "let a = 1; in b";
+        let (config, unknown) = DiagnosticsConfig::from_names(["unused_binding", "nonsense"]);
+        assert_eq!(unknown, vec!["nonsense".to_string()]);
+        let diags = diagnostics(text, FileKind::Nix, &config);
+        assert_eq!(render(text, &diags), "1:15 error undefined_name: undefined name `b`\n");
+    }
+}

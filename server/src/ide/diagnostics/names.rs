@@ -1,0 +1,246 @@
+//! Checks on names and small forms: undefined and unused names, `with`, `rec`, empty
+//! `let`/`inherit`, URL literals, computed names where Nix needs static ones, literals Nix
+//! refuses.
+
+use super::{Code, Diagnostic};
+use crate::syntax::scope::{DefKind, NameResolution, Resolution, ScopeKind};
+use crate::syntax::{attrpath_attrs, static_attr_name, SyntaxKind, SyntaxNode, TextRange};
+use SyntaxKind::*;
+
+pub(super) fn check(
+    root: &SyntaxNode,
+    text: &str,
+    names: &NameResolution,
+    skip_formals_of: &[TextRange],
+    out: &mut Vec<Diagnostic>,
+) {
+    for r in &names.refs {
+        if r.resolution == Resolution::Undefined && !r.in_error {
+            out.push(Diagnostic::new(Code::UndefinedName, r.range, format!("undefined name `{}`", r.name)));
+        }
+    }
+    unused(names, skip_formals_of, out);
+    for w in names.withs.iter().filter(|w| !w.used) {
+        out.push(Diagnostic::new(
+            Code::UnusedWith,
+            w.header,
+            "unused `with`: every name in its body is bound elsewhere",
+        ));
+    }
+    for node in root.descendants() {
+        match node.kind() {
+            NODE_LET_IN => let_in(&node, out),
+            NODE_INHERIT => inherit(&node, out),
+            NODE_PATH_ABS | NODE_PATH_REL | NODE_PATH_HOME => path(&node, out),
+            _ => {}
+        }
+    }
+    for token in root.descendants_with_tokens().filter_map(|e| e.into_token()) {
+        match token.kind() {
+            TOKEN_URI => out.push(Diagnostic::new(
+                Code::DeprecatedUriLiteral,
+                token.text_range(),
+                format!("URL literals are deprecated: write \"{}\"", token.text()),
+            )),
+            TOKEN_INTEGER if token.text().parse::<i64>().is_err() => out.push(Diagnostic::new(
+                Code::InvalidLiteral,
+                token.text_range(),
+                format!("integer `{}` is too large for Nix (64-bit signed)", token.text()),
+            )),
+            TOKEN_FLOAT if !token.text().parse::<f64>().is_ok_and(f64::is_finite) => {
+                out.push(Diagnostic::new(
+                    Code::InvalidLiteral,
+                    token.text_range(),
+                    format!("float `{}` is out of range", token.text()),
+                ))
+            }
+            _ => {}
+        }
+    }
+    let _ = text;
+}
+
+fn unused(names: &NameResolution, skip_formals_of: &[TextRange], out: &mut Vec<Diagnostic>) {
+    for (id, def) in names.defs.iter().enumerate() {
+        if def.name.starts_with('_') || names.is_used(id) {
+            continue;
+        }
+        let scope = &names.scopes[def.scope];
+        match (def.kind, scope.kind) {
+            (DefKind::Let, _) => out.push(Diagnostic::new(
+                Code::UnusedBinding,
+                def.name_range,
+                format!("`{}` is defined but never used", def.name),
+            )),
+            // In a legacy `let { }`, `body` is the result.
+            (DefKind::RecAttr, ScopeKind::LegacyLet) if def.name != "body" => out.push(Diagnostic::new(
+                Code::UnusedBinding,
+                def.name_range,
+                format!("`{}` is defined but never used", def.name),
+            )),
+            // Dropping a formal is safe only when `...` accepts it anyway.
+            (DefKind::Formal, _) | (DefKind::PatBind, _)
+                if scope.has_ellipsis && !skip_formals_of.contains(&scope.range) =>
+            {
+                out.push(Diagnostic::new(
+                    Code::UnusedFormal,
+                    def.name_range,
+                    format!("argument `{}` is never used", def.name),
+                ))
+            }
+            _ => {}
+        }
+    }
+    for scope in names.scopes.iter().filter(|s| s.kind == ScopeKind::Rec) {
+        let used = scope.defs.iter().any(|&d| names.references_to(d).next().is_some());
+        if !used {
+            if let Some(keyword) = scope.keyword {
+                out.push(Diagnostic::new(
+                    Code::UnusedRec,
+                    keyword,
+                    "unnecessary `rec`: no attribute refers to another",
+                ));
+            }
+        }
+    }
+}
+
+fn let_in(node: &SyntaxNode, out: &mut Vec<Diagnostic>) {
+    let entries: Vec<SyntaxNode> = node
+        .children()
+        .filter(|c| matches!(c.kind(), NODE_ATTRPATH_VALUE | NODE_INHERIT))
+        .collect();
+    if entries.is_empty() {
+        let start = node.text_range().start();
+        let end = node
+            .children_with_tokens()
+            .find(|e| e.kind() == TOKEN_IN)
+            .map(|e| e.text_range().end())
+            .unwrap_or(node.text_range().end());
+        out.push(Diagnostic::new(Code::EmptyLet, TextRange::new(start, end), "empty `let in`"));
+    }
+    for entry in entries.iter().filter(|e| e.kind() == NODE_ATTRPATH_VALUE) {
+        let first = entry
+            .children()
+            .find(|c| c.kind() == NODE_ATTRPATH)
+            .and_then(|p| attrpath_attrs(&p).next());
+        if let Some(first) = first {
+            if static_attr_name(&first).is_none() {
+                out.push(Diagnostic::new(
+                    Code::DynamicAttributeInLet,
+                    first.text_range(),
+                    "computed names are not allowed in `let`",
+                ));
+            }
+        }
+    }
+}
+
+fn inherit(node: &SyntaxNode, out: &mut Vec<Diagnostic>) {
+    let mut attrs = node.children().filter(|c| c.kind() != NODE_INHERIT_FROM).peekable();
+    if attrs.peek().is_none() {
+        out.push(Diagnostic::new(Code::EmptyInherit, node.text_range(), "`inherit` without names"));
+    }
+    for attr in attrs {
+        if static_attr_name(&attr).is_none() {
+            out.push(Diagnostic::new(
+                Code::DynamicAttributeInLet,
+                attr.text_range(),
+                "computed names are not allowed in `inherit`",
+            ));
+        }
+    }
+}
+
+/// Nix refuses a path literal ending in `/`.
+fn path(node: &SyntaxNode, out: &mut Vec<Diagnostic>) {
+    let text = node.text().to_string();
+    if text.ends_with('/') {
+        out.push(Diagnostic::new(Code::InvalidLiteral, node.text_range(), "a path cannot end with `/`"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::check;
+    use expect_test::expect;
+
+    #[test]
+    fn undefined_names_but_not_under_with() {
+        check(
+            "{ a = b; c = with x; [ d ]; e = builtins.map; }",
+            expect![[r#"
+                1:7 error undefined_name: undefined name `b`
+                1:19 error undefined_name: undefined name `x`
+            "#]],
+        );
+    }
+
+    #[test]
+    fn unused_let_binding_and_self_reference() {
+        check(
+            "let a = 1; f = n: f n; _ignored = 2; used = 3; in used",
+            expect![[r#"
+                1:5 warning unused_binding: `a` is defined but never used
+                1:12 warning unused_binding: `f` is defined but never used
+            "#]],
+        );
+    }
+
+    #[test]
+    fn unused_with() {
+        check(
+            "p: with p; [ p ]",
+            expect![[r#"
+                1:4 warning unused_with: unused `with`: every name in its body is bound elsewhere
+            "#]],
+        );
+        check("p: with p; [ q ]", expect![""]);
+    }
+
+    #[test]
+    fn unused_formals_only_with_ellipsis() {
+        check(
+            "[ ({ a, b, ... }: a) ({ a, b }: a) (args @ { a, ... }: a) (x: 1) ]",
+            expect![[r#"
+                1:9 hint unused_formal: argument `b` is never used
+                1:37 hint unused_formal: argument `args` is never used
+            "#]],
+        );
+    }
+
+    #[test]
+    fn unused_rec() {
+        check(
+            "[ rec { a = 1; b = 2; } rec { a = 1; b = a; } ]",
+            expect![[r#"
+                1:3 warning unused_rec: unnecessary `rec`: no attribute refers to another
+            "#]],
+        );
+    }
+
+    #[test]
+    fn empty_let_and_inherit_and_uri() {
+        check(
+            "let in { inherit; u = http://example.org/a; }",
+            expect![[r#"
+                1:1 warning empty_let: empty `let in`
+                1:10 warning empty_inherit: `inherit` without names
+                1:24 warning deprecated_uri_literal: URL literals are deprecated: write "http://example.org/a"
+            "#]],
+        );
+    }
+
+    #[test]
+    fn computed_names_in_let_and_literals() {
+        check(
+            "let ${\"a\"} = 1; ${x} = 2; in [ a 9223372036854775808 ./a/ ]",
+            expect![[r#"
+                1:17 error dynamic_attribute: computed names are not allowed in `let`
+                1:19 error undefined_name: undefined name `x`
+                1:34 error invalid_literal: integer `9223372036854775808` is too large for Nix (64-bit signed)
+                1:54 error invalid_literal: a path cannot end with `/`
+            "#]],
+        );
+    }
+}

@@ -1,0 +1,11 @@
+//! flake-lsp: a language server and environment engine for Nix flake projects.
+//!
+//! Layers, from the bottom: `syntax` (text, trees, names) and `flake` (the flake schema),
+//! `ide` (features over them, free of LSP types), `lsp` (the protocol adapter) and `cli`.
+//! See docs/architecture.md.
+
+pub mod cli;
+pub mod flake;
+pub mod ide;
+pub mod lsp;
+pub mod syntax;

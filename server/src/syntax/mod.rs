@@ -1,0 +1,73 @@
+//! Documents as text and trees: line index, parsing, names and scopes. Free of LSP types.
+
+pub mod builtins;
+pub mod line_index;
+pub mod parse;
+pub mod scope;
+
+pub use line_index::{LineCol, LineIndex, PositionEncoding};
+pub use parse::{parse, Parsed, SyntaxError, SyntaxErrorKind};
+pub use rnix::{SyntaxKind, SyntaxNode, SyntaxToken, TextRange, TextSize};
+
+use rnix::ast::{self, InterpolPart};
+use rowan::ast::AstNode;
+
+/// The name an attribute stands for when it is known without evaluation: `a`, `"a"`, and
+/// `${"a"}` (Nix treats a plain string inside `${ }` as a static name too).
+pub fn static_attr_name(attr: &SyntaxNode) -> Option<String> {
+    match attr.kind() {
+        SyntaxKind::NODE_IDENT => Some(attr.text().to_string()),
+        SyntaxKind::NODE_STRING => plain_string(attr),
+        SyntaxKind::NODE_DYNAMIC => {
+            let inner = attr.children().next()?;
+            match inner.kind() {
+                SyntaxKind::NODE_STRING => plain_string(&inner),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The value of a string literal without interpolations.
+pub fn plain_string(node: &SyntaxNode) -> Option<String> {
+    let s = ast::Str::cast(node.clone())?;
+    let mut out = String::new();
+    for part in s.normalized_parts() {
+        match part {
+            InterpolPart::Literal(text) => out.push_str(text.as_ref()),
+            InterpolPart::Interpolation(_) => return None,
+        }
+    }
+    Some(out)
+}
+
+/// Skips parentheses around an expression, as Nix's own syntax tree has none.
+pub fn strip_parens(mut node: SyntaxNode) -> SyntaxNode {
+    while node.kind() == SyntaxKind::NODE_PAREN {
+        match node.children().next() {
+            Some(inner) => node = inner,
+            None => break,
+        }
+    }
+    node
+}
+
+/// The attribute nodes of an attrpath (`a.${b}."c"` gives three).
+pub fn attrpath_attrs(attrpath: &SyntaxNode) -> impl Iterator<Item = SyntaxNode> {
+    attrpath.children().filter(|n| {
+        matches!(n.kind(), SyntaxKind::NODE_IDENT | SyntaxKind::NODE_STRING | SyntaxKind::NODE_DYNAMIC)
+    })
+}
+
+/// The children of a binding (`a.b = v;`): its attrpath and value.
+pub fn binding_parts(binding: &SyntaxNode) -> (Option<SyntaxNode>, Option<SyntaxNode>) {
+    let b = ast::AttrpathValue::cast(binding.clone());
+    match b {
+        Some(b) => (
+            b.attrpath().map(|p| p.syntax().clone()),
+            b.value().map(|v| v.syntax().clone()),
+        ),
+        None => (None, None),
+    }
+}

@@ -1,0 +1,224 @@
+//! Parsing with rnix, and syntax errors in words a user understands.
+
+use rnix::{ParseError, SyntaxKind, SyntaxNode, TextRange, TextSize};
+
+/// Why the parser refused part of the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyntaxErrorKind {
+    /// Anything the grammar does not allow.
+    Syntax,
+    /// A formal argument named twice: `{ a, a }: a`.
+    DuplicatedFormal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub kind: SyntaxErrorKind,
+    pub range: TextRange,
+    pub message: String,
+}
+
+/// A parsed file: the tree (always there, with error nodes where the text is broken) and the
+/// errors, in text order.
+#[derive(Clone)]
+pub struct Parsed {
+    pub root: SyntaxNode,
+    pub errors: Vec<SyntaxError>,
+}
+
+pub fn parse(text: &str) -> Parsed {
+    let parse = rnix::Root::parse(text);
+    let root = parse.syntax();
+    let end = TextSize::of(text);
+    let mut errors: Vec<SyntaxError> =
+        parse.errors().iter().map(|err| convert(err, text, end)).collect();
+    errors.extend(pipe_operators(&root));
+    errors.sort_by_key(|e| (e.range.start(), e.range.end()));
+    errors.dedup_by(|a, b| a.range == b.range && a.message == b.message);
+    Parsed { root, errors }
+}
+
+/// `|>` and `<|` need the experimental feature `pipe-operators`; Nix refuses them without it
+/// (and Nix before 2.24 does not know them), while rnix parses them.
+fn pipe_operators(root: &SyntaxNode) -> Vec<SyntaxError> {
+    root.descendants_with_tokens()
+        .filter_map(|e| e.into_token())
+        .filter(|t| matches!(t.kind(), SyntaxKind::TOKEN_PIPE_LEFT | SyntaxKind::TOKEN_PIPE_RIGHT))
+        .map(|t| SyntaxError {
+            kind: SyntaxErrorKind::Syntax,
+            range: t.text_range(),
+            message: format!(
+                "`{}` needs Nix's experimental feature `pipe-operators`, which is off by default",
+                t.text()
+            ),
+        })
+        .collect()
+}
+
+fn convert(err: &ParseError, text: &str, end: TextSize) -> SyntaxError {
+    let syntax = |range: TextRange, message: String| SyntaxError {
+        kind: SyntaxErrorKind::Syntax,
+        range,
+        message,
+    };
+    let at_end = TextRange::empty(end);
+    match err {
+        ParseError::Unexpected(range) => {
+            syntax(*range, format!("unexpected {}", quote(text, *range)))
+        }
+        ParseError::UnexpectedExtra(range) => syntax(
+            *range,
+            format!(
+                "unexpected {} after the end of the expression (a file holds one expression)",
+                quote(text, *range)
+            ),
+        ),
+        ParseError::UnexpectedWanted(got, range, wanted) => {
+            let found = if *got == SyntaxKind::TOKEN_ERROR {
+                format!("invalid token {}", quote(text, *range))
+            } else {
+                quote(text, *range)
+            };
+            syntax(*range, format!("unexpected {found}, expected {}", one_of(wanted)))
+        }
+        ParseError::UnexpectedDoubleBind(range) => {
+            syntax(*range, "a pattern can be bound to one name only".to_string())
+        }
+        ParseError::UnexpectedEOF => syntax(at_end, "unexpected end of file".to_string()),
+        ParseError::UnexpectedEOFWanted(wanted) => {
+            syntax(at_end, format!("unexpected end of file, expected {}", one_of(wanted)))
+        }
+        ParseError::DuplicatedArgs(range, name) => SyntaxError {
+            kind: SyntaxErrorKind::DuplicatedFormal,
+            range: *range,
+            message: format!("duplicated formal argument `{name}`"),
+        },
+        ParseError::RecursionLimitExceeded => syntax(
+            at_end,
+            "expression nested too deeply: the rest of the file was not analysed".to_string(),
+        ),
+        // rnix may add kinds of errors in a minor release.
+        #[allow(unreachable_patterns)]
+        other => syntax(at_end, other.to_string()),
+    }
+}
+
+/// The text of a range for a message: quoted, shortened, on one line.
+fn quote(text: &str, range: TextRange) -> String {
+    let Some(slice) = text.get(std::ops::Range::<usize>::from(range)) else {
+        return "text".to_string();
+    };
+    if slice.is_empty() {
+        return "end of input".to_string();
+    }
+    let first_line = slice.lines().next().unwrap_or("");
+    let mut short: String = first_line.chars().take(30).collect();
+    if short.len() < slice.len() {
+        short.push('…');
+    }
+    format!("`{short}`")
+}
+
+fn one_of(kinds: &[SyntaxKind]) -> String {
+    let mut names: Vec<&str> = kinds.iter().map(|k| kind_name(*k)).collect();
+    names.dedup();
+    match names.len() {
+        0 => "something else".to_string(),
+        1 => names[0].to_string(),
+        n => format!("{} or {}", names[..n - 1].join(", "), names[n - 1]),
+    }
+}
+
+pub fn kind_name(kind: SyntaxKind) -> &'static str {
+    use SyntaxKind::*;
+    match kind {
+        TOKEN_ADD => "`+`",
+        TOKEN_AND_AND => "`&&`",
+        TOKEN_ASSIGN => "`=`",
+        TOKEN_ASSERT => "`assert`",
+        TOKEN_AT => "`@`",
+        TOKEN_COLON => "`:`",
+        TOKEN_COMMA => "`,`",
+        TOKEN_CONCAT => "`++`",
+        TOKEN_DIV => "`/`",
+        TOKEN_DOT => "`.`",
+        TOKEN_ELLIPSIS => "`...`",
+        TOKEN_ELSE => "`else`",
+        TOKEN_EQUAL => "`==`",
+        TOKEN_IDENT | NODE_IDENT => "a name",
+        TOKEN_IF => "`if`",
+        TOKEN_IMPLICATION => "`->`",
+        TOKEN_IN => "`in`",
+        TOKEN_INHERIT => "`inherit`",
+        TOKEN_INTERPOL_END => "`}`",
+        TOKEN_INTERPOL_START => "`${`",
+        TOKEN_INVERT => "`!`",
+        TOKEN_L_BRACE => "`{`",
+        TOKEN_L_BRACK => "`[`",
+        TOKEN_L_PAREN => "`(`",
+        TOKEN_LET => "`let`",
+        TOKEN_OR => "`or`",
+        TOKEN_QUESTION => "`?`",
+        TOKEN_R_BRACE => "`}`",
+        TOKEN_R_BRACK => "`]`",
+        TOKEN_R_PAREN => "`)`",
+        TOKEN_REC => "`rec`",
+        TOKEN_SEMICOLON => "`;`",
+        TOKEN_STRING_START | TOKEN_STRING_END | NODE_STRING => "a string",
+        TOKEN_THEN => "`then`",
+        TOKEN_WITH => "`with`",
+        TOKEN_INTEGER | TOKEN_FLOAT => "a number",
+        NODE_ATTRPATH | NODE_ATTRPATH_VALUE => "an attribute",
+        NODE_DYNAMIC => "`${…}`",
+        _ => "an expression",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use expect_test::{expect, Expect};
+
+    fn check(text: &str, expect: Expect) {
+        let parsed = parse(text);
+        let out: Vec<String> = parsed
+            .errors
+            .iter()
+            .map(|e| format!("{:?} {:?}: {}", e.kind, e.range, e.message))
+            .collect();
+        expect.assert_eq(&out.join("\n"));
+    }
+
+    #[test]
+    fn valid_file_has_no_errors() {
+        check("{ a = 1; b = x: x + 1; }", expect![""]);
+    }
+
+    #[test]
+    fn missing_semicolon_then_a_second_error_is_still_found() {
+        check(
+            "{\n  a = 1\n  b = 2;\n  c = [ 1 2 ;\n}",
+            expect![[r#"
+                Syntax 12..13: unexpected `b`, expected `;`
+                Syntax 33..34: unexpected `;`, expected `]`"#]],
+        );
+    }
+
+    #[test]
+    fn unexpected_end_of_file() {
+        check("{ a = ", expect!["Syntax 6..6: unexpected end of file"]);
+    }
+
+    #[test]
+    fn duplicated_formal() {
+        check("{ a, a }: a", expect!["DuplicatedFormal 5..6: duplicated formal argument `a`"]);
+    }
+
+    #[test]
+    fn pipe_operators_are_refused() {
+        check(
+            "1 |> toString",
+            expect!["Syntax 2..4: `|>` needs Nix's experimental feature `pipe-operators`, which is off by default"],
+        );
+    }
+}

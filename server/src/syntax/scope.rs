@@ -1,0 +1,559 @@
+//! Name resolution: which definition each name in a file refers to.
+//!
+//! Nix scoping in short: `let` and `rec { }` bind all their names at once (recursively);
+//! `inherit x;` there takes `x` from the scope *around* them; a lambda binds its parameter or
+//! its formals and `@` name, visible in the body and in the formals' defaults; `with e;` makes
+//! the attributes of `e` visible, but only for names that no lexical scope binds, whatever the
+//! nesting, and the base environment (builtins) is lexical. So a name resolves to a lexical
+//! definition, else a global, else "some `with`" (unknowable without evaluation), else it is
+//! undefined.
+
+use std::collections::HashMap;
+
+use super::{attrpath_attrs, builtins, static_attr_name, SyntaxKind, SyntaxNode, TextRange};
+use SyntaxKind::*;
+
+pub type DefId = usize;
+pub type ScopeId = usize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DefKind {
+    /// A `let … in` binding.
+    Let,
+    /// An attribute of a `rec { }` set, or of a legacy `let { }`.
+    RecAttr,
+    /// `x` in `x: body`.
+    LambdaParam,
+    /// `a` in `{ a, b ? 1 }: body`.
+    Formal,
+    /// `args` in `args @ { … }: body`.
+    PatBind,
+}
+
+#[derive(Debug, Clone)]
+pub struct Definition {
+    pub name: String,
+    pub kind: DefKind,
+    /// The name where it is defined.
+    pub name_range: TextRange,
+    /// The whole binding (`a = 1;`, the formal with its default, the `inherit`).
+    pub binding_range: TextRange,
+    /// The value bound, when it is written at the definition (not for `inherit`, formals).
+    pub value_range: Option<TextRange>,
+    /// Where a formal's default or a binding's value refers to the name itself.
+    pub scope: ScopeId,
+    pub inherited: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeKind {
+    Let,
+    Rec,
+    LegacyLet,
+    Lambda,
+}
+
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub kind: ScopeKind,
+    /// The `let … in`, `rec { }` or lambda node.
+    pub range: TextRange,
+    /// For a lambda with a pattern: whether it ends in `...` (so formals can be dropped).
+    pub has_ellipsis: bool,
+    /// For `rec`: the keyword's range.
+    pub keyword: Option<TextRange>,
+    pub defs: Vec<DefId>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolution {
+    Def(DefId),
+    /// Bound in Nix's base environment.
+    Global,
+    /// Not bound lexically, under at least one `with`: one of them may provide it.
+    With,
+    Undefined,
+}
+
+#[derive(Debug, Clone)]
+pub struct Reference {
+    pub name: String,
+    pub range: TextRange,
+    pub resolution: Resolution,
+    /// Inside a part of the file that did not parse.
+    pub in_error: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct With {
+    /// The whole `with e; body` node.
+    pub range: TextRange,
+    /// `with e;`, the part a quick fix removes.
+    pub header: TextRange,
+    /// Whether some name in the body is left to a `with`.
+    pub used: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NameResolution {
+    pub defs: Vec<Definition>,
+    pub scopes: Vec<Scope>,
+    pub refs: Vec<Reference>,
+    pub withs: Vec<With>,
+}
+
+impl NameResolution {
+    pub fn new(root: &SyntaxNode) -> NameResolution {
+        let mut r = Resolver { out: NameResolution::default(), frames: Vec::new(), error_depth: 0 };
+        r.expr(root);
+        r.out
+    }
+
+    /// References that resolve to `def`.
+    pub fn references_to(&self, def: DefId) -> impl Iterator<Item = &Reference> + '_ {
+        self.refs.iter().filter(move |r| r.resolution == Resolution::Def(def))
+    }
+
+    /// Whether `def` is used anywhere but inside its own value.
+    pub fn is_used(&self, def: DefId) -> bool {
+        let own = self.defs[def].value_range;
+        self.references_to(def).any(|r| !own.is_some_and(|v| v.contains_range(r.range)))
+    }
+
+    /// The definition a name at `offset` refers to or defines.
+    pub fn def_at(&self, offset: super::TextSize) -> Option<DefId> {
+        if let Some(r) = self.refs.iter().find(|r| r.range.contains_inclusive(offset)) {
+            if let Resolution::Def(d) = r.resolution {
+                return Some(d);
+            }
+        }
+        self.defs.iter().position(|d| d.name_range.contains_inclusive(offset))
+    }
+}
+
+enum Frame {
+    Names(HashMap<String, DefId>),
+    With(usize),
+}
+
+struct Resolver {
+    out: NameResolution,
+    frames: Vec<Frame>,
+    error_depth: usize,
+}
+
+impl Resolver {
+    fn expr(&mut self, node: &SyntaxNode) {
+        match node.kind() {
+            NODE_IDENT => self.reference(node),
+            NODE_LAMBDA => self.lambda(node),
+            NODE_LET_IN => self.recursive(node, ScopeKind::Let),
+            NODE_LEGACY_LET => self.recursive(node, ScopeKind::LegacyLet),
+            NODE_ATTR_SET => {
+                let is_rec = node.children_with_tokens().any(|e| e.kind() == TOKEN_REC);
+                if is_rec {
+                    self.recursive(node, ScopeKind::Rec)
+                } else {
+                    self.plain_set(node)
+                }
+            }
+            NODE_WITH => self.with(node),
+            NODE_SELECT | NODE_HAS_ATTR => {
+                for child in node.children() {
+                    if child.kind() == NODE_ATTRPATH {
+                        self.attrpath(&child);
+                    } else {
+                        self.expr(&child);
+                    }
+                }
+            }
+            NODE_ATTRPATH => self.attrpath(node),
+            NODE_ERROR => {
+                self.error_depth += 1;
+                self.children(node);
+                self.error_depth -= 1;
+            }
+            _ => self.children(node),
+        }
+    }
+
+    fn children(&mut self, node: &SyntaxNode) {
+        for child in node.children() {
+            self.expr(&child);
+        }
+    }
+
+    /// Only the computed parts of an attrpath refer to names.
+    fn attrpath(&mut self, node: &SyntaxNode) {
+        for attr in attrpath_attrs(node) {
+            if attr.kind() != NODE_IDENT {
+                self.children(&attr);
+            }
+        }
+    }
+
+    fn lookup(&mut self, name: &str) -> Resolution {
+        let mut under_with = false;
+        for frame in self.frames.iter().rev() {
+            match frame {
+                Frame::Names(names) => {
+                    if let Some(&def) = names.get(name) {
+                        return Resolution::Def(def);
+                    }
+                }
+                Frame::With(_) => under_with = true,
+            }
+        }
+        if builtins::is_global(name) {
+            return Resolution::Global;
+        }
+        if under_with {
+            for frame in &self.frames {
+                if let Frame::With(w) = frame {
+                    self.out.withs[*w].used = true;
+                }
+            }
+            return Resolution::With;
+        }
+        Resolution::Undefined
+    }
+
+    fn reference(&mut self, ident: &SyntaxNode) {
+        let name = ident.text().to_string();
+        let resolution = self.lookup(&name);
+        self.out.refs.push(Reference {
+            name,
+            range: ident.text_range(),
+            resolution,
+            in_error: self.error_depth > 0,
+        });
+    }
+
+    fn new_scope(&mut self, kind: ScopeKind, node: &SyntaxNode) -> ScopeId {
+        let keyword = node
+            .children_with_tokens()
+            .find(|e| e.kind() == TOKEN_REC)
+            .map(|e| e.text_range());
+        self.out.scopes.push(Scope {
+            kind,
+            range: node.text_range(),
+            has_ellipsis: false,
+            keyword,
+            defs: Vec::new(),
+        });
+        self.out.scopes.len() - 1
+    }
+
+    fn define(
+        &mut self,
+        names: &mut HashMap<String, DefId>,
+        scope: ScopeId,
+        def: Definition,
+    ) -> DefId {
+        let id = self.out.defs.len();
+        names.entry(def.name.clone()).or_insert(id);
+        self.out.scopes[scope].defs.push(id);
+        self.out.defs.push(Definition { scope, ..def });
+        id
+    }
+
+    fn lambda(&mut self, node: &SyntaxNode) {
+        let scope = self.new_scope(ScopeKind::Lambda, node);
+        let mut names = HashMap::new();
+        let mut defaults = Vec::new();
+        let mut children = node.children().peekable();
+        let param = children.next_if(|p| matches!(p.kind(), NODE_IDENT_PARAM | NODE_PATTERN));
+        match param.as_ref().map(|p| (p.kind(), p)) {
+            Some((NODE_IDENT_PARAM, param)) => {
+                if let Some(ident) = param.children().find(|c| c.kind() == NODE_IDENT) {
+                    self.define(&mut names, scope, plain_def(&ident, DefKind::LambdaParam, param));
+                }
+            }
+            Some((_, pattern)) => {
+                let ellipsis = pattern.children_with_tokens().any(|e| e.kind() == TOKEN_ELLIPSIS);
+                self.out.scopes[scope].has_ellipsis = ellipsis;
+                for part in pattern.children() {
+                    let kind = match part.kind() {
+                        NODE_PAT_ENTRY => DefKind::Formal,
+                        NODE_PAT_BIND => DefKind::PatBind,
+                        _ => continue,
+                    };
+                    let mut parts = part.children();
+                    // The formal's name comes first, then its default if any.
+                    if let Some(ident) = parts.next().filter(|c| c.kind() == NODE_IDENT) {
+                        self.define(&mut names, scope, plain_def(&ident, kind, &part));
+                    }
+                    defaults.extend(parts);
+                }
+            }
+            None => {}
+        }
+        self.frames.push(Frame::Names(names));
+        for default in &defaults {
+            self.expr(default);
+        }
+        for body in children {
+            self.expr(&body);
+        }
+        self.frames.pop();
+    }
+
+    /// `let`, `rec { }` and legacy `let { }`: all names bound at once.
+    fn recursive(&mut self, node: &SyntaxNode, kind: ScopeKind) {
+        let scope = self.new_scope(kind, node);
+        let mut names = HashMap::new();
+        let def_kind = if kind == ScopeKind::Let { DefKind::Let } else { DefKind::RecAttr };
+        let mut inherited_refs = Vec::new();
+        for entry in node.children() {
+            match entry.kind() {
+                NODE_ATTRPATH_VALUE => {
+                    let (path, value) = super::binding_parts(&entry);
+                    let Some(first) = path.as_ref().and_then(|p| attrpath_attrs(p).next()) else {
+                        continue;
+                    };
+                    let Some(name) = static_attr_name(&first) else { continue };
+                    let single = path.as_ref().is_some_and(|p| attrpath_attrs(p).count() == 1);
+                    self.define(
+                        &mut names,
+                        scope,
+                        Definition {
+                            name,
+                            kind: def_kind,
+                            name_range: first.text_range(),
+                            binding_range: entry.text_range(),
+                            value_range: value.filter(|_| single).map(|v| v.text_range()),
+                            scope,
+                            inherited: false,
+                        },
+                    );
+                }
+                NODE_INHERIT => {
+                    let from = entry.children().any(|c| c.kind() == NODE_INHERIT_FROM);
+                    for attr in entry.children().filter(|c| c.kind() != NODE_INHERIT_FROM) {
+                        let Some(name) = static_attr_name(&attr) else { continue };
+                        if !from && attr.kind() == NODE_IDENT {
+                            inherited_refs.push(attr.clone());
+                        }
+                        self.define(
+                            &mut names,
+                            scope,
+                            Definition {
+                                name,
+                                kind: def_kind,
+                                name_range: attr.text_range(),
+                                binding_range: entry.text_range(),
+                                value_range: None,
+                                scope,
+                                inherited: true,
+                            },
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
+        // `inherit x;` reads `x` from outside.
+        for attr in &inherited_refs {
+            self.reference(attr);
+        }
+        self.frames.push(Frame::Names(names));
+        for child in node.children() {
+            match child.kind() {
+                NODE_ATTRPATH_VALUE => self.children(&child),
+                NODE_INHERIT => {
+                    for from in child.children().filter(|c| c.kind() == NODE_INHERIT_FROM) {
+                        self.children(&from);
+                    }
+                    for attr in child.children().filter(|c| c.kind() != NODE_INHERIT_FROM) {
+                        if attr.kind() != NODE_IDENT {
+                            self.children(&attr);
+                        }
+                    }
+                }
+                _ => self.expr(&child),
+            }
+        }
+        self.frames.pop();
+    }
+
+    fn plain_set(&mut self, node: &SyntaxNode) {
+        for child in node.children() {
+            match child.kind() {
+                NODE_ATTRPATH_VALUE => self.children(&child),
+                NODE_INHERIT => {
+                    let from = child.children().any(|c| c.kind() == NODE_INHERIT_FROM);
+                    for part in child.children() {
+                        match part.kind() {
+                            NODE_INHERIT_FROM => self.children(&part),
+                            NODE_IDENT if !from => self.reference(&part),
+                            NODE_IDENT => {}
+                            _ => self.children(&part),
+                        }
+                    }
+                }
+                _ => self.expr(&child),
+            }
+        }
+    }
+
+    fn with(&mut self, node: &SyntaxNode) {
+        let mut parts = node.children();
+        let namespace = parts.next();
+        let body = parts.next();
+        if let Some(ns) = &namespace {
+            self.expr(ns);
+        }
+        let header_end = node
+            .children_with_tokens()
+            .find(|e| e.kind() == TOKEN_SEMICOLON)
+            .map(|e| e.text_range().end())
+            .unwrap_or_else(|| node.text_range().end());
+        self.out.withs.push(With {
+            range: node.text_range(),
+            header: TextRange::new(node.text_range().start(), header_end),
+            used: false,
+        });
+        self.frames.push(Frame::With(self.out.withs.len() - 1));
+        if let Some(body) = &body {
+            self.expr(body);
+        }
+        self.frames.pop();
+    }
+}
+
+fn plain_def(ident: &SyntaxNode, kind: DefKind, binding: &SyntaxNode) -> Definition {
+    Definition {
+        name: ident.text().to_string(),
+        kind,
+        name_range: ident.text_range(),
+        binding_range: binding.text_range(),
+        value_range: None,
+        scope: 0,
+        inherited: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use expect_test::{expect, Expect};
+
+    fn check(text: &str, expect: Expect) {
+        let parsed = crate::syntax::parse(text);
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        let res = NameResolution::new(&parsed.root);
+        let mut out = String::new();
+        for r in &res.refs {
+            let what = match r.resolution {
+                Resolution::Def(d) => {
+                    let def = &res.defs[d];
+                    format!("{:?}@{:?}", def.kind, def.name_range)
+                }
+                other => format!("{other:?}"),
+            };
+            out.push_str(&format!("{} {:?} -> {what}\n", r.name, r.range));
+        }
+        for (i, d) in res.defs.iter().enumerate() {
+            out.push_str(&format!("def {} used={}\n", d.name, res.is_used(i)));
+        }
+        for w in &res.withs {
+            out.push_str(&format!("with {:?} used={}\n", w.header, w.used));
+        }
+        expect.assert_eq(&out);
+    }
+
+    #[test]
+    fn let_is_recursive_and_inherit_reads_outside() {
+        check(
+            "x: let inherit x; y = x; z = y; in z",
+            expect![[r#"
+                x 11..12 -> LambdaParam@0..1
+                x 20..21 -> Let@11..12
+                y 27..28 -> Let@18..19
+                z 35..36 -> Let@25..26
+                def x used=true
+                def x used=true
+                def y used=true
+                def z used=true
+            "#]],
+        );
+    }
+
+    #[test]
+    fn lexical_names_beat_with_and_globals_are_lexical() {
+        check(
+            "let a = 1; in with { }; [ a map b ]",
+            expect![[r#"
+                a 26..27 -> Let@4..5
+                map 28..31 -> Global
+                b 32..33 -> With
+                def a used=true
+                with 14..23 used=true
+            "#]],
+        );
+        check(
+            "let a = 1; in with { }; [ a ]",
+            expect![[r#"
+                a 26..27 -> Let@4..5
+                def a used=true
+                with 14..23 used=false
+            "#]],
+        );
+    }
+
+    #[test]
+    fn formals_see_each_other_in_defaults() {
+        check(
+            "args @ { a, b ? a, ... }: b",
+            expect![[r#"
+                a 16..17 -> Formal@9..10
+                b 26..27 -> Formal@12..13
+                def args used=false
+                def a used=true
+                def b used=true
+            "#]],
+        );
+    }
+
+    #[test]
+    fn attribute_names_are_not_references() {
+        check(
+            "p: { a = p.b.c; inherit (p) d; e = p ? f; ${p} = 1; }",
+            expect![[r#"
+                p 9..10 -> LambdaParam@0..1
+                p 25..26 -> LambdaParam@0..1
+                p 36..37 -> LambdaParam@0..1
+                p 46..47 -> LambdaParam@0..1
+                def p used=true
+            "#]],
+        );
+    }
+
+    #[test]
+    fn undefined_and_self_reference() {
+        check(
+            "let f = n: f n; in g",
+            expect![[r#"
+                f 11..12 -> Let@4..5
+                n 13..14 -> LambdaParam@8..9
+                g 19..20 -> Undefined
+                def f used=false
+                def n used=true
+            "#]],
+        );
+    }
+
+    #[test]
+    fn rec_set() {
+        check(
+            "rec { a = 1; b = a; c.d = b; }",
+            expect![[r#"
+                a 17..18 -> RecAttr@6..7
+                b 26..27 -> RecAttr@13..14
+                def a used=true
+                def b used=true
+                def c used=false
+            "#]],
+        );
+    }
+}
