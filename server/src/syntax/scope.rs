@@ -219,11 +219,14 @@ impl Resolver {
     }
 
     fn reference(&mut self, ident: &SyntaxNode) {
-        let name = ident.text().to_string();
+        self.reference_named(ident.text().to_string(), ident.text_range());
+    }
+
+    fn reference_named(&mut self, name: String, range: TextRange) {
         let resolution = self.lookup(&name);
         self.out.refs.push(Reference {
             name,
-            range: ident.text_range(),
+            range,
             resolution,
             in_error: self.error_depth > 0,
         });
@@ -331,8 +334,8 @@ impl Resolver {
                     let from = entry.children().any(|c| c.kind() == NODE_INHERIT_FROM);
                     for attr in entry.children().filter(|c| c.kind() != NODE_INHERIT_FROM) {
                         let Some(name) = static_attr_name(&attr) else { continue };
-                        if !from && attr.kind() == NODE_IDENT {
-                            inherited_refs.push(attr.clone());
+                        if !from {
+                            inherited_refs.push((name.clone(), attr.text_range()));
                         }
                         self.define(
                             &mut names,
@@ -353,8 +356,8 @@ impl Resolver {
             }
         }
         // `inherit x;` reads `x` from outside.
-        for attr in &inherited_refs {
-            self.reference(attr);
+        for (name, range) in inherited_refs {
+            self.reference_named(name, range);
         }
         self.frames.push(Frame::Names(names));
         for child in node.children() {
@@ -365,7 +368,7 @@ impl Resolver {
                         self.children(&from);
                     }
                     for attr in child.children().filter(|c| c.kind() != NODE_INHERIT_FROM) {
-                        if attr.kind() != NODE_IDENT {
+                        if static_attr_name(&attr).is_none() {
                             self.children(&attr);
                         }
                     }
@@ -385,7 +388,10 @@ impl Resolver {
                     for part in child.children() {
                         match part.kind() {
                             NODE_INHERIT_FROM => self.children(&part),
-                            NODE_IDENT if !from => self.reference(&part),
+                            _ if !from => match static_attr_name(&part) {
+                                Some(name) => self.reference_named(name, part.text_range()),
+                                None => self.children(&part),
+                            },
                             NODE_IDENT => {}
                             _ => self.children(&part),
                         }
@@ -467,9 +473,9 @@ mod tests {
         check(
             "x: let inherit x; y = x; z = y; in z",
             expect![[r#"
-                x 11..12 -> LambdaParam@0..1
-                x 20..21 -> Let@11..12
-                y 27..28 -> Let@18..19
+                x 15..16 -> LambdaParam@0..1
+                x 22..23 -> Let@15..16
+                y 29..30 -> Let@18..19
                 z 35..36 -> Let@25..26
                 def x used=true
                 def x used=true
@@ -522,8 +528,8 @@ mod tests {
             expect![[r#"
                 p 9..10 -> LambdaParam@0..1
                 p 25..26 -> LambdaParam@0..1
-                p 36..37 -> LambdaParam@0..1
-                p 46..47 -> LambdaParam@0..1
+                p 35..36 -> LambdaParam@0..1
+                p 44..45 -> LambdaParam@0..1
                 def p used=true
             "#]],
         );

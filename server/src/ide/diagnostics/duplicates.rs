@@ -126,7 +126,7 @@ mod tests {
             expect![[r#"
                 1:10 error duplicated_attribute: attribute `a` is already defined
                 1:26 error duplicated_attribute: attribute `c` is already defined
-                1:45 error duplicated_attribute: attribute `d` is already defined
+                1:44 error duplicated_attribute: attribute `d` is already defined
             "#]],
         );
     }
@@ -144,7 +144,7 @@ mod tests {
                 1:10 error duplicated_attribute: attribute `a` is already defined
                 1:28 error duplicated_attribute: attribute `c` is already defined
                 1:60 error duplicated_attribute: attribute `f` is already defined
-                1:91 error duplicated_attribute: attribute `g` is already defined
+                1:94 error duplicated_attribute: attribute `g` is already defined
             "#]],
         );
     }

@@ -407,6 +407,7 @@ mod tests {
             "let a = 1; in { outputs = _: { }; }",
             expect![[r#"
                 1:1 error flake_not_attrset: flake.nix must be an attribute set written out (`{ inputs = …; outputs = …; }`): Nix reads it without evaluating
+                1:5 warning unused_binding: `a` is defined but never used
             "#]],
         );
     }
@@ -441,7 +442,7 @@ mod tests {
             expect![[r#"
                 2:18 error computed_inputs: `url` must be a plain string: Nix reads inputs without evaluating
                 3:34 error unknown_input_attribute: unknown input attribute `branch`
-                3:58 error computed_inputs: `flake` must be `true` or `false`: Nix reads inputs without evaluating
+                3:59 error computed_inputs: `flake` must be `true` or `false`: Nix reads inputs without evaluating
                 4:37 error unknown_follows: `follows` points at `nixpkgs`, which is not an input of this flake
                 5:14 error computed_inputs: input `d` must be an attribute set written out (`{ url = "…"; }`)
             "#]],

@@ -201,12 +201,11 @@ impl FileAnalysis {
 /// All diagnostics for a file, in text order.
 pub fn diagnostics(text: &str, kind: FileKind, config: &DiagnosticsConfig) -> Vec<Diagnostic> {
     let analysis = FileAnalysis::new(text);
-    diagnostics_for(&analysis, text, kind, config)
+    diagnostics_for(&analysis, kind, config)
 }
 
 pub fn diagnostics_for(
     analysis: &FileAnalysis,
-    text: &str,
     kind: FileKind,
     config: &DiagnosticsConfig,
 ) -> Vec<Diagnostic> {
@@ -227,7 +226,7 @@ pub fn diagnostics_for(
         }
         flake::check(&flake, root, &analysis.names, &mut out);
     }
-    names::check(root, text, &analysis.names, &skip_formals, &mut out);
+    names::check(root, &analysis.names, &skip_formals, &mut out);
     duplicates::check(root, &mut out);
     out.retain(|d| !config.disabled.contains(&d.code));
     out.sort_by(|a, b| (a.range.start(), a.range.end(), a.code).cmp(&(b.range.start(), b.range.end(), b.code)));

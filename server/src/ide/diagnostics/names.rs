@@ -9,7 +9,6 @@ use SyntaxKind::*;
 
 pub(super) fn check(
     root: &SyntaxNode,
-    text: &str,
     names: &NameResolution,
     skip_formals_of: &[TextRange],
     out: &mut Vec<Diagnostic>,
@@ -31,7 +30,8 @@ pub(super) fn check(
         match node.kind() {
             NODE_LET_IN => let_in(&node, out),
             NODE_INHERIT => inherit(&node, out),
-            NODE_PATH_ABS | NODE_PATH_REL | NODE_PATH_HOME => path(&node, out),
+            NODE_PATTERN => pattern(&node, out),
+            NODE_ATTRPATH => indented_string_names(&node, out),
             _ => {}
         }
     }
@@ -57,12 +57,16 @@ pub(super) fn check(
             _ => {}
         }
     }
-    let _ = text;
 }
 
 fn unused(names: &NameResolution, skip_formals_of: &[TextRange], out: &mut Vec<Diagnostic>) {
     for (id, def) in names.defs.iter().enumerate() {
         if def.name.starts_with('_') || names.is_used(id) {
+            continue;
+        }
+        // A second definition of a name in one scope is reported as a duplicate instead.
+        let scope_defs = &names.scopes[def.scope].defs;
+        if scope_defs.iter().any(|&other| other < id && names.defs[other].name == def.name) {
             continue;
         }
         let scope = &names.scopes[def.scope];
@@ -152,11 +156,38 @@ fn inherit(node: &SyntaxNode, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Nix refuses a path literal ending in `/`.
-fn path(node: &SyntaxNode, out: &mut Vec<Diagnostic>) {
-    let text = node.text().to_string();
-    if text.ends_with('/') {
-        out.push(Diagnostic::new(Code::InvalidLiteral, node.text_range(), "a path cannot end with `/`"));
+/// Nix accepts `"a"` as an attribute name but not `''a''`.
+fn indented_string_names(attrpath: &SyntaxNode, out: &mut Vec<Diagnostic>) {
+    for attr in attrpath_attrs(attrpath).filter(|a| a.kind() == NODE_STRING) {
+        if attr.first_token().is_some_and(|t| t.text() == "''") {
+            out.push(Diagnostic::new(
+                Code::SyntaxError,
+                attr.text_range(),
+                "an indented string ('' … '') cannot be an attribute name: use \"…\"",
+            ));
+        }
+    }
+}
+
+/// `{ a, a }: …` and `a @ { a }: …`: Nix refuses a name bound twice by one pattern.
+fn pattern(node: &SyntaxNode, out: &mut Vec<Diagnostic>) {
+    let mut seen: Vec<(String, TextRange)> = Vec::new();
+    let mut idents: Vec<SyntaxNode> = Vec::new();
+    for part in node.children() {
+        if matches!(part.kind(), NODE_PAT_ENTRY | NODE_PAT_BIND) {
+            idents.extend(part.children().next().filter(|c| c.kind() == NODE_IDENT));
+        }
+    }
+    idents.sort_by_key(|i| i.text_range().start());
+    for ident in idents {
+        let name = ident.text().to_string();
+        match seen.iter().find(|(n, _)| *n == name) {
+            Some((_, first)) => out.push(
+                Diagnostic::new(Code::DuplicatedFormal, ident.text_range(), format!("duplicated formal argument `{name}`"))
+                    .with_related(*first, format!("`{name}` is first bound here")),
+            ),
+            None => seen.push((name, ident.text_range())),
+        }
     }
 }
 
@@ -210,6 +241,18 @@ mod tests {
     }
 
     #[test]
+    fn duplicated_formals() {
+        check(
+            "[ ({ a, a }: a) (a @ { a, ... }: a) ({ b }@b: b) ]",
+            expect![[r#"
+                1:9 error duplicated_formal: duplicated formal argument `a`
+                1:24 error duplicated_formal: duplicated formal argument `a`
+                1:44 error duplicated_formal: duplicated formal argument `b`
+            "#]],
+        );
+    }
+
+    #[test]
     fn unused_rec() {
         check(
             "[ rec { a = 1; b = 2; } rec { a = 1; b = a; } ]",
@@ -226,7 +269,7 @@ mod tests {
             expect![[r#"
                 1:1 warning empty_let: empty `let in`
                 1:10 warning empty_inherit: `inherit` without names
-                1:24 warning deprecated_uri_literal: URL literals are deprecated: write "http://example.org/a"
+                1:23 warning deprecated_uri_literal: URL literals are deprecated: write "http://example.org/a"
             "#]],
         );
     }
@@ -239,7 +282,7 @@ mod tests {
                 1:17 error dynamic_attribute: computed names are not allowed in `let`
                 1:19 error undefined_name: undefined name `x`
                 1:34 error invalid_literal: integer `9223372036854775808` is too large for Nix (64-bit signed)
-                1:54 error invalid_literal: a path cannot end with `/`
+                1:54 error syntax_error: a path cannot end with `/`: `./a/`
             "#]],
         );
     }
