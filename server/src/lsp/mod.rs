@@ -1,1 +1,86 @@
-pub fn serve_stdio() {}
+//! The LSP adapter: tower-lsp on tokio. Handlers convert parameters, call one `ide` function
+//! and convert back; the analysis itself never sees an LSP type.
+
+pub mod convert;
+pub mod documents;
+mod ordered;
+mod server;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+
+use crate::ide::DiagnosticsConfig;
+use crate::syntax::PositionEncoding;
+
+pub use server::Backend;
+
+/// State shared by the ordering service and the handlers.
+#[derive(Default)]
+pub struct State {
+    pub documents: documents::Documents,
+    utf8: AtomicBool,
+    pub config: RwLock<DiagnosticsConfig>,
+}
+
+impl State {
+    pub fn encoding(&self) -> PositionEncoding {
+        if self.utf8.load(Ordering::Acquire) {
+            PositionEncoding::Utf8
+        } else {
+            PositionEncoding::Utf16
+        }
+    }
+
+    pub fn set_encoding(&self, enc: PositionEncoding) {
+        self.utf8.store(enc == PositionEncoding::Utf8, Ordering::Release);
+    }
+
+    pub fn diagnostics_config(&self) -> DiagnosticsConfig {
+        self.config.read().map(|c| c.clone()).unwrap_or_default()
+    }
+}
+
+/// Serves LSP on stdin/stdout until the client says `exit` or closes the stream.
+pub fn serve_stdio() {
+    init_logging();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(crate::cli::STACK_SIZE)
+        .build()
+        .expect("a tokio runtime");
+    runtime.block_on(async {
+        let state = Arc::new(State::default());
+        let (service, socket) = server::service(state.clone());
+        let service = ordered::Ordered::new(service, state);
+        tower_lsp::Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service).await;
+    });
+    // Blocking tasks still analysing a document must not keep the process alive.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+}
+
+/// Logs go to stderr, which editors show as the server's log. `FLAKE_LSP_LOG` sets the level
+/// (error, warn, info, debug; default warn).
+fn init_logging() {
+    struct Stderr;
+    impl log::Log for Stderr {
+        fn enabled(&self, meta: &log::Metadata) -> bool {
+            meta.level() <= log::max_level()
+        }
+        fn log(&self, record: &log::Record) {
+            if self.enabled(record.metadata()) && record.target().starts_with("flake_lsp") {
+                eprintln!("[flake-lsp {}] {}", record.level(), record.args());
+            }
+        }
+        fn flush(&self) {}
+    }
+    let level = match std::env::var("FLAKE_LSP_LOG").as_deref() {
+        Ok("error") => log::LevelFilter::Error,
+        Ok("info") => log::LevelFilter::Info,
+        Ok("debug") => log::LevelFilter::Debug,
+        Ok("off") => log::LevelFilter::Off,
+        _ => log::LevelFilter::Warn,
+    };
+    if log::set_logger(&Stderr).is_ok() {
+        log::set_max_level(level);
+    }
+}

@@ -1,0 +1,154 @@
+//! Open documents, changed strictly in the order the client sent the changes.
+//!
+//! tower-lsp runs handlers concurrently (its issue #284), so `didChange` handlers may run out
+//! of order. The [`super::ordered::Ordered`] service applies open/change/close here at the
+//! moment each message is read from the stream, before any handler runs, so the text always
+//! matches what the client has. Versions are checked too: a change for an older version than
+//! the document's is ignored and logged.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use dashmap::DashMap;
+use tower_lsp::lsp_types::{
+    DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
+    TextDocumentContentChangeEvent, Url,
+};
+
+use super::convert;
+use crate::syntax::{LineIndex, PositionEncoding};
+
+/// One version of a document's text, shared by the features that read it.
+#[derive(Clone)]
+pub struct Snapshot {
+    pub uri: Url,
+    pub version: Option<i32>,
+    pub text: Arc<str>,
+    pub line_index: Arc<LineIndex>,
+    /// The file on disk was not valid UTF-8 and was read with replacements.
+    pub lossy: bool,
+}
+
+impl Snapshot {
+    fn new(uri: Url, version: Option<i32>, text: String, lossy: bool) -> Snapshot {
+        let line_index = Arc::new(LineIndex::new(&text));
+        Snapshot { uri, version, text: Arc::from(text), line_index, lossy }
+    }
+}
+
+#[derive(Default)]
+pub struct Documents {
+    open: DashMap<Url, Snapshot>,
+}
+
+impl Documents {
+    pub fn get(&self, uri: &Url) -> Option<Snapshot> {
+        self.open.get(uri).map(|d| d.clone())
+    }
+
+    pub fn is_open(&self, uri: &Url) -> bool {
+        self.open.contains_key(uri)
+    }
+
+    pub fn open_uris(&self) -> Vec<Url> {
+        self.open.iter().map(|e| e.key().clone()).collect()
+    }
+
+    /// The open document, else the file on disk (for features that look at other files).
+    pub fn get_or_read(&self, uri: &Url) -> Result<Snapshot, String> {
+        if let Some(doc) = self.get(uri) {
+            return Ok(doc);
+        }
+        let path = uri.to_file_path().map_err(|_| format!("{uri} is not a file on this machine"))?;
+        read_file(uri.clone(), &path)
+    }
+
+    pub fn open(&self, params: DidOpenTextDocumentParams) {
+        let doc = params.text_document;
+        self.open.insert(doc.uri.clone(), Snapshot::new(doc.uri, Some(doc.version), doc.text, false));
+    }
+
+    pub fn close(&self, params: DidCloseTextDocumentParams) {
+        self.open.remove(&params.text_document.uri);
+    }
+
+    pub fn change(&self, params: DidChangeTextDocumentParams, enc: PositionEncoding) {
+        let uri = params.text_document.uri;
+        let version = params.text_document.version;
+        let Some(mut entry) = self.open.get_mut(&uri) else {
+            log::warn!("change for {uri}, which is not open: ignored");
+            return;
+        };
+        if entry.version.is_some_and(|v| v >= version) {
+            log::warn!("change to version {version} of {uri}, which is at {:?}: ignored", entry.version);
+            return;
+        }
+        let mut text = entry.text.to_string();
+        apply_changes(&mut text, &params.content_changes, enc);
+        *entry = Snapshot::new(uri, Some(version), text, false);
+    }
+}
+
+fn read_file(uri: Url, path: &Path) -> Result<Snapshot, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let (text, valid) = crate::ide::check::decode(bytes);
+    Ok(Snapshot::new(uri, None, text, !valid))
+}
+
+/// Applies content changes in order; each range refers to the text left by the previous one.
+pub fn apply_changes(text: &mut String, changes: &[TextDocumentContentChangeEvent], enc: PositionEncoding) {
+    for change in changes {
+        match change.range {
+            None => *text = change.text.clone(),
+            Some(range) => {
+                let index = LineIndex::new(text);
+                let (start, end) = convert::offset_range(&index, text, range, enc);
+                text.replace_range(usize::from(start)..usize::from(end), &change.text);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower_lsp::lsp_types::{Position, Range};
+
+    fn change(l1: u32, c1: u32, l2: u32, c2: u32, text: &str) -> TextDocumentContentChangeEvent {
+        TextDocumentContentChangeEvent {
+            range: Some(Range::new(Position::new(l1, c1), Position::new(l2, c2))),
+            range_length: None,
+            text: text.to_string(),
+        }
+    }
+
+    #[test]
+    fn incremental_changes_with_multi_byte_text() {
+        let mut text = "let é = \"😀\";\nin é".to_string();
+        // After the emoji (2 UTF-16 units) insert "x".
+        apply_changes(&mut text, &[change(0, 11, 0, 11, "x")], PositionEncoding::Utf16);
+        assert_eq!(text, "let é = \"😀x\";\nin é");
+        // In UTF-8 the same place is byte 14.
+        apply_changes(&mut text, &[change(0, 15, 0, 15, "y")], PositionEncoding::Utf8);
+        assert_eq!(text, "let é = \"😀xy\";\nin é");
+        // Replace across lines, then a full replacement.
+        apply_changes(&mut text, &[change(0, 15, 1, 3, "z")], PositionEncoding::Utf16);
+        assert_eq!(text, "let é = \"😀xy\"zé");
+        apply_changes(
+            &mut text,
+            &[TextDocumentContentChangeEvent { range: None, range_length: None, text: "1".into() }],
+            PositionEncoding::Utf16,
+        );
+        assert_eq!(text, "1");
+    }
+
+    #[test]
+    fn out_of_range_changes_are_clamped() {
+        let mut text = "ab\ncd".to_string();
+        apply_changes(&mut text, &[change(9, 9, 12, 0, "!")], PositionEncoding::Utf16);
+        assert_eq!(text, "ab\ncd!");
+        // A range whose end comes before its start is read backwards.
+        apply_changes(&mut text, &[change(0, 2, 0, 0, "")], PositionEncoding::Utf16);
+        assert_eq!(text, "\ncd!");
+    }
+}

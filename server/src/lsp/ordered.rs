@@ -1,0 +1,100 @@
+//! A service in front of tower-lsp's: it applies document changes in arrival order and turns a
+//! panic in any handler into an error response, so one bad request never takes the server down.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures::FutureExt;
+use serde::de::DeserializeOwned;
+use tower::Service;
+use tower_lsp::jsonrpc::{Error, ErrorCode, Request, Response};
+
+use super::State;
+
+pub struct Ordered<S> {
+    inner: S,
+    state: Arc<State>,
+}
+
+impl<S> Ordered<S> {
+    pub fn new(inner: S, state: Arc<State>) -> Self {
+        Ordered { inner, state }
+    }
+}
+
+fn params<P: DeserializeOwned>(req: &Request) -> Option<P> {
+    serde_json::from_value(req.params()?.clone()).ok()
+}
+
+impl<S> Service<Request> for Ordered<S>
+where
+    S: Service<Request, Response = Option<Response>>,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+{
+    type Response = Option<Response>;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Option<Response>, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        // Runs synchronously, in the order messages arrive.
+        let docs = &self.state.documents;
+        match req.method() {
+            "textDocument/didOpen" => {
+                if let Some(p) = params(&req) {
+                    docs.open(p)
+                }
+            }
+            "textDocument/didChange" => {
+                if let Some(p) = params(&req) {
+                    docs.change(p, self.state.encoding())
+                }
+            }
+            "textDocument/didClose" => {
+                if let Some(p) = params(&req) {
+                    docs.close(p)
+                }
+            }
+            _ => {}
+        }
+        let id = req.id().cloned();
+        let method = req.method().to_string();
+        let future = self.inner.call(req);
+        Box::pin(async move {
+            match AssertUnwindSafe(future).catch_unwind().await {
+                Ok(result) => result,
+                Err(panic) => {
+                    let what = panic_message(&panic);
+                    log::error!("handler for {method} panicked: {what}");
+                    Ok(id.map(|id| {
+                        Response::from_parts(
+                            id,
+                            Err(Error {
+                                code: ErrorCode::InternalError,
+                                message: format!("internal error in {method}: {what}").into(),
+                                data: None,
+                            }),
+                        )
+                    }))
+                }
+            }
+        })
+    }
+}
+
+pub fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic".to_string()
+    }
+}

@@ -1,0 +1,243 @@
+//! The language server: capabilities, document notifications, settings, and diagnostics
+//! publishing. Text changes are applied before these handlers run (see `ordered.rs`).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use dashmap::DashMap;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tower_lsp::jsonrpc::{Error, ErrorCode, Result};
+use tower_lsp::lsp_types::*;
+use tower_lsp::{Client, ClientSocket, LanguageServer, LspService};
+
+use super::documents::Snapshot;
+use super::{convert, State};
+use crate::ide::{self, DiagnosticsConfig, FileKind};
+use crate::syntax::PositionEncoding;
+
+pub struct Backend {
+    client: Client,
+    state: Arc<State>,
+    /// The version whose diagnostics were published last, per document; behind a lock so
+    /// that an older analysis never overwrites a newer one.
+    published: Arc<tokio::sync::Mutex<HashMap<Url, Option<i32>>>>,
+    /// The version being analysed, per document, so that a burst of edits is analysed once.
+    in_flight: Arc<DashMap<Url, Option<i32>>>,
+    pull_configuration: AtomicBool,
+}
+
+pub fn service(state: Arc<State>) -> (LspService<Backend>, ClientSocket) {
+    LspService::build(|client| Backend {
+        client,
+        state,
+        published: Default::default(),
+        in_flight: Default::default(),
+        pull_configuration: AtomicBool::new(false),
+    })
+    .custom_method("flake/documentText", Backend::document_text)
+    .finish()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentTextParams {
+    pub text_document: TextDocumentIdentifier,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentText {
+    pub version: Option<i32>,
+    pub text: String,
+    /// Whether the text is the editor's (open) or the file on disk.
+    pub open: bool,
+}
+
+/// The settings the server understands, under `flakeLsp` (or at the top level, as
+/// `initializationOptions` are often given).
+fn disabled_codes(settings: &Value) -> Option<Vec<String>> {
+    let section = settings.get("flakeLsp").unwrap_or(settings);
+    let list = section.get("diagnostics")?.get("disabled")?.as_array()?;
+    Some(list.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+}
+
+impl Backend {
+    async fn apply_settings(&self, settings: &Value) {
+        let Some(names) = disabled_codes(settings) else { return };
+        let (config, unknown) = DiagnosticsConfig::from_names(names.iter().map(String::as_str));
+        if !unknown.is_empty() {
+            self.client
+                .show_message(
+                    MessageType::WARNING,
+                    format!("flake-lsp: unknown diagnostic code(s) in flakeLsp.diagnostics.disabled: {}", unknown.join(", ")),
+                )
+                .await;
+        }
+        let changed = match self.state.config.write() {
+            Ok(mut current) => {
+                let changed = *current != config;
+                *current = config;
+                changed
+            }
+            Err(_) => false,
+        };
+        if changed {
+            for uri in self.state.documents.open_uris() {
+                self.schedule_diagnostics(uri);
+            }
+        }
+    }
+
+    async fn pull_settings(&self) {
+        let item = ConfigurationItem { scope_uri: None, section: Some("flakeLsp".to_string()) };
+        match self.client.configuration(vec![item]).await {
+            Ok(values) => {
+                if let Some(v) = values.into_iter().next().filter(|v| !v.is_null()) {
+                    self.apply_settings(&serde_json::json!({ "flakeLsp": v })).await;
+                }
+            }
+            Err(err) => log::warn!("workspace/configuration failed: {err}"),
+        }
+    }
+
+    /// Analyses the document's current text in the background and publishes the result,
+    /// unless newer text has arrived by then (its own analysis publishes instead).
+    fn schedule_diagnostics(&self, uri: Url) {
+        let state = self.state.clone();
+        let client = self.client.clone();
+        let published = self.published.clone();
+        let in_flight = self.in_flight.clone();
+        tokio::spawn(async move {
+            let Some(snapshot) = state.documents.get(&uri) else { return };
+            if in_flight.insert(uri.clone(), snapshot.version) == Some(snapshot.version) {
+                return;
+            }
+            let config = state.diagnostics_config();
+            let enc = state.encoding();
+            let snap = snapshot.clone();
+            let computed = tokio::task::spawn_blocking(move || compute_diagnostics(&snap, &config, enc)).await;
+            let diagnostics = match computed {
+                Ok(d) => d,
+                Err(err) => {
+                    let message = if err.is_panic() {
+                        super::ordered::panic_message(&err.into_panic())
+                    } else {
+                        err.to_string()
+                    };
+                    log::error!("analysis of {uri} failed: {message}");
+                    client.log_message(MessageType::ERROR, format!("flake-lsp: analysis of {uri} failed: {message}")).await;
+                    in_flight.remove(&uri);
+                    return;
+                }
+            };
+            in_flight.remove_if(&uri, |_, v| *v == snapshot.version);
+            let mut published = published.lock().await;
+            let current = state.documents.get(&uri).map(|d| d.version);
+            if current != Some(snapshot.version) {
+                return;
+            }
+            if published.get(&uri).is_some_and(|v| *v > snapshot.version) {
+                return;
+            }
+            client.publish_diagnostics(uri.clone(), diagnostics, snapshot.version).await;
+            published.insert(uri, snapshot.version);
+        });
+    }
+
+    async fn document_text(&self, params: DocumentTextParams) -> Result<DocumentText> {
+        let uri = params.text_document.uri;
+        let open = self.state.documents.is_open(&uri);
+        match self.state.documents.get_or_read(&uri) {
+            Ok(doc) => Ok(DocumentText { version: doc.version, text: doc.text.to_string(), open }),
+            Err(message) => Err(Error { code: ErrorCode::InvalidParams, message: message.into(), data: None }),
+        }
+    }
+}
+
+pub fn file_kind(uri: &Url) -> FileKind {
+    let name = uri.path_segments().and_then(|mut s| s.next_back().map(str::to_string)).unwrap_or_default();
+    FileKind::of_path(Path::new(&name))
+}
+
+fn compute_diagnostics(snapshot: &Snapshot, config: &DiagnosticsConfig, enc: PositionEncoding) -> Vec<Diagnostic> {
+    let text = &snapshot.text;
+    ide::diagnostics(text, file_kind(&snapshot.uri), config)
+        .iter()
+        .map(|d| convert::diagnostic(&snapshot.uri, &snapshot.line_index, text, d, enc))
+        .collect()
+}
+
+#[tower_lsp::async_trait]
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        let offers_utf8 = params
+            .capabilities
+            .general
+            .as_ref()
+            .and_then(|g| g.position_encodings.as_ref())
+            .is_some_and(|encs| encs.contains(&PositionEncodingKind::UTF8));
+        let (enc, kind) = if offers_utf8 {
+            (PositionEncoding::Utf8, PositionEncodingKind::UTF8)
+        } else {
+            (PositionEncoding::Utf16, PositionEncodingKind::UTF16)
+        };
+        self.state.set_encoding(enc);
+        let pulls = params.capabilities.workspace.as_ref().and_then(|w| w.configuration).unwrap_or(false);
+        self.pull_configuration.store(pulls, Ordering::Release);
+        if let Some(options) = &params.initialization_options {
+            self.apply_settings(options).await;
+        }
+        Ok(InitializeResult {
+            capabilities: ServerCapabilities {
+                position_encoding: Some(kind),
+                text_document_sync: Some(TextDocumentSyncCapability::Options(TextDocumentSyncOptions {
+                    open_close: Some(true),
+                    change: Some(TextDocumentSyncKind::INCREMENTAL),
+                    will_save: None,
+                    will_save_wait_until: None,
+                    save: None,
+                })),
+                ..ServerCapabilities::default()
+            },
+            server_info: Some(ServerInfo { name: "flake-lsp".to_string(), version: Some(env!("CARGO_PKG_VERSION").to_string()) }),
+        })
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        if self.pull_configuration.load(Ordering::Acquire) {
+            self.pull_settings().await;
+        }
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        self.schedule_diagnostics(params.text_document.uri);
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        self.schedule_diagnostics(params.text_document.uri);
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        let uri = params.text_document.uri;
+        let mut published = self.published.lock().await;
+        published.remove(&uri);
+        self.in_flight.remove(&uri);
+        // Diagnostics of a closed file would go stale: clear them.
+        self.client.publish_diagnostics(uri, Vec::new(), None).await;
+    }
+
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        if disabled_codes(&params.settings).is_some() {
+            self.apply_settings(&params.settings).await;
+        } else if self.pull_configuration.load(Ordering::Acquire) {
+            self.pull_settings().await;
+        }
+    }
+}
