@@ -1,1 +1,6 @@
+//! End-to-end tests: the real `flake-lsp` binary, spoken to over stdio or run as a CLI.
 
+mod cli;
+mod lsp;
+mod nix_parser;
+mod support;

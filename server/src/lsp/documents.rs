@@ -133,7 +133,7 @@ mod tests {
         assert_eq!(text, "let é = \"😀xy\";\nin é");
         // Replace across lines, then a full replacement.
         apply_changes(&mut text, &[change(0, 15, 1, 3, "z")], PositionEncoding::Utf16);
-        assert_eq!(text, "let é = \"😀xy\"zé");
+        assert_eq!(text, "let é = \"😀xy\";zé");
         apply_changes(
             &mut text,
             &[TextDocumentContentChangeEvent { range: None, range_length: None, text: "1".into() }],
