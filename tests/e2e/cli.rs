@@ -50,7 +50,7 @@ fn check_a_directory_recursively_with_json_and_errors() {
     let dir = temp_dir("dir");
     std::fs::create_dir_all(dir.join("sub/.git")).unwrap();
     std::fs::write(dir.join("flake.nix"), "{ outputs = { self }: { }; extra = 1; }").unwrap();
-    std::fs::write(dir.join("sub/lib.nix"), "{ a }: [ a é ]").unwrap();
+    std::fs::write(dir.join("sub/lib.nix"), "{ a }: [ a \"é\" b ]").unwrap();
     std::fs::write(dir.join("sub/.git/ignored.nix"), "(").unwrap();
     std::fs::write(dir.join("sub/readme.txt"), "(").unwrap();
     let (code, out, _) = run(&["check", "--format", "json", dir.to_str().unwrap()]);
@@ -63,8 +63,9 @@ fn check_a_directory_recursively_with_json_and_errors() {
     assert_eq!(flake["range"]["start"], serde_json::json!({ "line": 1, "column": 28 }));
     let lib = &json["files"][1]["diagnostics"][0];
     assert_eq!(lib["code"], "undefined_name");
-    assert_eq!(lib["message"], "undefined name `é`");
-    assert_eq!(lib["range"]["end"], serde_json::json!({ "line": 1, "column": 13 }));
+    assert_eq!(lib["message"], "undefined name `b`");
+    // Columns count characters: `é` is one.
+    assert_eq!(lib["range"]["start"], serde_json::json!({ "line": 1, "column": 16 }));
     assert_eq!(json["summary"]["errors"], 2);
     // Silencing both codes leaves no error.
     let (code, _, _) = run(&["check", "--disable", "unknown_flake_attribute,undefined_name", dir.to_str().unwrap()]);

@@ -135,7 +135,14 @@ fn bad_input_gets_errors_not_crashes() {
     assert_eq!(server.response(id)["error"]["code"], -32601);
     // Malformed JSON.
     server.send_raw(b"{ this is not json");
-    server.wait_for(|m| m["error"]["code"] == -32700);
+    let error = server.wait_for(|m| m["error"]["code"] == -32700);
+    assert!(error["error"]["message"].as_str().unwrap().contains("not JSON"), "{error}");
+    // Invalid UTF-8 in a body.
+    server.send_raw(b"{\"jsonrpc\": \"2.0\", \"method\": \"\xff\"}");
+    server.wait_for(|m| m["error"]["code"] == -32700 && m["error"]["message"].as_str().unwrap().contains("UTF-8"));
+    // JSON that is not a JSON-RPC message.
+    server.send_raw(b"[1, 2]");
+    server.wait_for(|m| m["error"]["code"] == -32700 && m["error"]["message"].as_str().unwrap().contains("JSON-RPC"));
     // A request for a document that is neither open nor on disk.
     let id = server.request_async("flake/documentText", json!({ "textDocument": { "uri": "file:///nonexistent/x.nix" } }));
     let response = server.response(id);
@@ -183,11 +190,12 @@ fn a_ten_megabyte_file_is_diagnosed() {
         text.push_str(&format!("  binding{i} = {{ name = \"é{i}\"; value = binding{} + 1; }};\n", i.max(1) - 1));
         i += 1;
     }
+    text.push_str("  forgotten = 1;\n");
     text.push_str(&format!("in binding{}\n", i - 1));
     server.open(uri, &text);
     let diags = server.diagnostics(uri, 1);
-    // binding0 refers to itself only and the last one is the result: every other is used.
-    assert_eq!(summary(&diags), ["1:2 unused_binding"]);
+    // Each binding is used by the next, the last is the result: only `forgotten` is unused.
+    assert_eq!(summary(&diags), [format!("{}:2 unused_binding", i + 1)]);
     assert!(server.shutdown().success());
 }
 

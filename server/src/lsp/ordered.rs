@@ -10,18 +10,19 @@ use std::task::{Context, Poll};
 use futures::FutureExt;
 use serde::de::DeserializeOwned;
 use tower::Service;
-use tower_lsp::jsonrpc::{Error, ErrorCode, Request, Response};
+use tower_lsp::jsonrpc::{Error, ErrorCode, Id, Request, Response};
 
 use super::State;
 
 pub struct Ordered<S> {
     inner: S,
     state: Arc<State>,
+    shutdown_requested: bool,
 }
 
 impl<S> Ordered<S> {
     pub fn new(inner: S, state: Arc<State>) -> Self {
-        Ordered { inner, state }
+        Ordered { inner, state, shutdown_requested: false }
     }
 }
 
@@ -43,7 +44,29 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, req: Request) -> Self::Future {
+    fn call(&mut self, mut req: Request) -> Self::Future {
+        // `shutdown` and `exit` take no parameters; some clients send `"params": null`, which
+        // tower-lsp would refuse.
+        if matches!(req.method(), "shutdown" | "exit") && req.params().is_some_and(|p| p.is_null()) {
+            let (method, id, _) = req.into_parts();
+            let builder = Request::build(method);
+            req = match id {
+                Some(id) => builder.id(id).finish(),
+                None => builder.finish(),
+            };
+        }
+        match req.method() {
+            super::transport::MALFORMED => {
+                let reason = req.params().and_then(|p| p["reason"].as_str()).unwrap_or("malformed").to_string();
+                let error = Error { code: ErrorCode::ParseError, message: reason.into(), data: None };
+                return Box::pin(std::future::ready(Ok(Some(Response::from_parts(Id::Null, Err(error))))));
+            }
+            "shutdown" => self.shutdown_requested = true,
+            // tower-lsp's serve loop keeps waiting for input after `exit`: leave now, with the
+            // status the specification asks for.
+            "exit" => std::process::exit(if self.shutdown_requested { 0 } else { 1 }),
+            _ => {}
+        }
         // Runs synchronously, in the order messages arrive.
         let docs = &self.state.documents;
         match req.method() {

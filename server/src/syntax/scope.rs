@@ -120,6 +120,21 @@ impl NameResolution {
         self.references_to(def).any(|r| !own.is_some_and(|v| v.contains_range(r.range)))
     }
 
+    /// For every definition: (referenced at all, used outside its own value). One pass.
+    pub fn usage(&self) -> Vec<(bool, bool)> {
+        let mut out = vec![(false, false); self.defs.len()];
+        for r in &self.refs {
+            if let Resolution::Def(d) = r.resolution {
+                let own = self.defs[d].value_range;
+                out[d].0 = true;
+                if !own.is_some_and(|v| v.contains_range(r.range)) {
+                    out[d].1 = true;
+                }
+            }
+        }
+        out
+    }
+
     /// The definition a name at `offset` refers to or defines.
     pub fn def_at(&self, offset: super::TextSize) -> Option<DefId> {
         if let Some(r) = self.refs.iter().find(|r| r.range.contains_inclusive(offset)) {

@@ -60,8 +60,9 @@ pub(super) fn check(
 }
 
 fn unused(names: &NameResolution, skip_formals_of: &[TextRange], out: &mut Vec<Diagnostic>) {
+    let usage = names.usage();
     for (id, def) in names.defs.iter().enumerate() {
-        if def.name.starts_with('_') || names.is_used(id) {
+        if def.name.starts_with('_') || usage[id].1 {
             continue;
         }
         // A second definition of a name in one scope is reported as a duplicate instead.
@@ -96,7 +97,7 @@ fn unused(names: &NameResolution, skip_formals_of: &[TextRange], out: &mut Vec<D
         }
     }
     for scope in names.scopes.iter().filter(|s| s.kind == ScopeKind::Rec) {
-        let used = scope.defs.iter().any(|&d| names.references_to(d).next().is_some());
+        let used = scope.defs.iter().any(|&d| usage[d].0);
         if !used {
             if let Some(keyword) = scope.keyword {
                 out.push(Diagnostic::new(

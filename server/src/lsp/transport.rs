@@ -1,0 +1,111 @@
+//! A filter in front of stdin. tokio-util's framed reader, which tower-lsp uses, ends the
+//! stream at the first body that is not JSON, so one malformed message would silently stop
+//! the server. Here each frame is read by its `Content-Length` and checked; a frame that is
+//! not JSON (or has no usable header) is replaced by the internal notification
+//! [`MALFORMED`], which the ordering service answers with a JSON-RPC parse error.
+
+use serde_json::json;
+use tower_lsp::jsonrpc::{Request, Response};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader, DuplexStream};
+
+pub const MALFORMED: &str = "flake/$malformedMessage";
+
+/// Bodies larger than this are refused (and skipped) rather than buffered.
+const MAX_BODY: usize = 256 * 1024 * 1024;
+
+pub fn sanitize(input: impl AsyncRead + Unpin + Send + 'static) -> DuplexStream {
+    let (mut writer, reader) = tokio::io::duplex(1 << 20);
+    tokio::spawn(async move {
+        let mut input = BufReader::new(input);
+        while let Some(frame) = next_frame(&mut input).await {
+            let body = match frame {
+                Ok(body) => body,
+                Err(reason) => {
+                    log::warn!("malformed message from the client: {reason}");
+                    serde_json::to_vec(&json!({ "jsonrpc": "2.0", "method": MALFORMED, "params": { "reason": reason } }))
+                        .unwrap_or_default()
+                }
+            };
+            let header = format!("Content-Length: {}\r\n\r\n", body.len());
+            if writer.write_all(header.as_bytes()).await.is_err() || writer.write_all(&body).await.is_err() {
+                return;
+            }
+        }
+    });
+    reader
+}
+
+/// The next frame's body, an error saying why it is unusable, or `None` at the end of input.
+async fn next_frame(input: &mut (impl AsyncRead + AsyncBufReadExt + Unpin)) -> Option<Result<Vec<u8>, String>> {
+    let mut length: Option<Result<usize, String>> = None;
+    let mut saw_header = false;
+    loop {
+        let mut line = Vec::new();
+        if input.read_until(b'\n', &mut line).await.ok()? == 0 {
+            return None;
+        }
+        let line = String::from_utf8_lossy(&line);
+        let line = line.trim_end_matches(['\r', '\n']);
+        if line.is_empty() {
+            if saw_header {
+                break;
+            }
+            continue;
+        }
+        saw_header = true;
+        if let Some((name, value)) = line.split_once(':') {
+            if name.trim().eq_ignore_ascii_case("content-length") {
+                length = Some(value.trim().parse::<usize>().map_err(|_| format!("bad Content-Length `{}`", value.trim())));
+            }
+        }
+    }
+    let length = match length {
+        Some(Ok(n)) => n,
+        Some(Err(e)) => return Some(Err(e)),
+        None => return Some(Err("a message without Content-Length".to_string())),
+    };
+    if length > MAX_BODY {
+        let skipped = tokio::io::copy(&mut input.take(length as u64), &mut tokio::io::sink()).await.ok()?;
+        if skipped < length as u64 {
+            return None;
+        }
+        return Some(Err(format!("a message of {length} bytes, more than the {MAX_BODY} accepted")));
+    }
+    let mut body = vec![0; length];
+    input.read_exact(&mut body).await.ok()?;
+    Some(check_message(&body).map(|_| body))
+}
+
+/// Whether tower-lsp will accept the body: UTF-8, JSON, and a request, notification or response.
+fn check_message(body: &[u8]) -> Result<(), String> {
+    let text = std::str::from_utf8(body).map_err(|e| format!("the body is not UTF-8: {e}"))?;
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("the body is not JSON: {e}"))?;
+    if serde_json::from_value::<Request>(value.clone()).is_ok() || serde_json::from_value::<Response>(value).is_ok() {
+        Ok(())
+    } else {
+        Err("the body is not a JSON-RPC 2.0 request, notification or response".to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn malformed_frames_become_notifications_and_the_stream_goes_on() {
+        let ok = r#"{"jsonrpc":"2.0","method":"initialized","params":{}}"#;
+        let input = format!(
+            "Content-Length: {}\r\n\r\n{ok}Content-Length: 3\r\n\r\n{{x}}Content-Length: 2\r\n\r\n[]garbage\r\n\r\n",
+            ok.len()
+        );
+        let input = std::io::Cursor::new(input.into_bytes());
+        let mut out = String::new();
+        sanitize(input).read_to_string(&mut out).await.unwrap();
+        let bodies: Vec<&str> = out.split("Content-Length: ").filter(|s| !s.is_empty()).map(|s| s.split("\r\n\r\n").nth(1).unwrap()).collect();
+        assert_eq!(bodies[0], ok);
+        assert!(bodies[1].contains(MALFORMED) && bodies[1].contains("not JSON"), "{}", bodies[1]);
+        assert!(bodies[2].contains("not a JSON-RPC 2.0 request"), "{}", bodies[2]);
+        assert!(bodies[3].contains("without Content-Length"), "{}", bodies[3]);
+        assert_eq!(bodies.len(), 4);
+    }
+}
