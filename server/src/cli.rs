@@ -81,7 +81,8 @@ fn check(args: &[String]) -> ExitCode {
             Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
             _ => (arg.as_str(), None),
         };
-        let mut value = |name: &str| inline.clone().or_else(|| it.next().cloned()).ok_or(format!("{name} needs a value"));
+        let mut value =
+            |name: &str| inline.clone().or_else(|| it.next().cloned()).ok_or(format!("{name} needs a value"));
         match flag {
             "--format" => match value("--format").as_deref() {
                 Ok("human") => format = Format::Human,
@@ -109,7 +110,10 @@ fn check(args: &[String]) -> ExitCode {
     }
     let (config, unknown) = DiagnosticsConfig::from_names(disabled.iter().map(String::as_str));
     if !unknown.is_empty() {
-        return usage(&format!("unknown diagnostic code(s): {} (see `flake-lsp check --codes`)", unknown.join(", ")));
+        return usage(&format!(
+            "unknown diagnostic code(s): {} (see `flake-lsp check --codes`)",
+            unknown.join(", ")
+        ));
     }
     if paths.is_empty() {
         paths.push(PathBuf::from("."));
@@ -172,7 +176,13 @@ fn write_human(out: &mut impl Write, reports: &[FileReport]) -> std::io::Result<
         let path = report.path.display();
         for d in &report.diagnostics {
             let (line, col) = position(&index, &report.text, d.range.start());
-            writeln!(out, "{path}:{line}:{col}: {}[{}]: {}", d.severity.as_str(), d.code.as_str(), d.message)?;
+            writeln!(
+                out,
+                "{path}:{line}:{col}: {}[{}]: {}",
+                d.severity.as_str(),
+                d.code.as_str(),
+                d.message
+            )?;
             for related in &d.related {
                 let (line, col) = position(&index, &report.text, related.range.start());
                 writeln!(out, "  {path}:{line}:{col}: note: {}", related.message)?;

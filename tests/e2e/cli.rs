@@ -6,7 +6,11 @@ use crate::support::*;
 
 fn run(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(BIN).args(args).output().expect("run flake-lsp");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
@@ -56,7 +60,8 @@ fn check_a_directory_recursively_with_json_and_errors() {
     let (code, out, _) = run(&["check", "--format", "json", dir.to_str().unwrap()]);
     assert_eq!(code, 1, "{out}");
     let json: Value = serde_json::from_str(&out).unwrap();
-    let files: Vec<&str> = json["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
+    let files: Vec<&str> =
+        json["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
     assert_eq!(files, [dir.join("flake.nix").to_str().unwrap(), dir.join("sub/lib.nix").to_str().unwrap()]);
     let flake = &json["files"][0]["diagnostics"][0];
     assert_eq!(flake["code"], "unknown_flake_attribute");
@@ -68,7 +73,8 @@ fn check_a_directory_recursively_with_json_and_errors() {
     assert_eq!(lib["range"]["start"], serde_json::json!({ "line": 1, "column": 16 }));
     assert_eq!(json["summary"]["errors"], 2);
     // Silencing both codes leaves no error.
-    let (code, _, _) = run(&["check", "--disable", "unknown_flake_attribute,undefined_name", dir.to_str().unwrap()]);
+    let (code, _, _) =
+        run(&["check", "--disable", "unknown_flake_attribute,undefined_name", dir.to_str().unwrap()]);
     assert_eq!(code, 0);
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -17,7 +17,8 @@ fn initialize_negotiates_encoding_and_incremental_sync() {
     assert!(server.shutdown().success());
 
     let mut server = Server::start();
-    let result = server.initialize(json!({ "general": { "positionEncodings": ["utf-8", "utf-16"] } }), Value::Null);
+    let result =
+        server.initialize(json!({ "general": { "positionEncodings": ["utf-8", "utf-16"] } }), Value::Null);
     assert_eq!(result["capabilities"]["positionEncoding"], "utf-8");
 }
 
@@ -27,9 +28,18 @@ fn seed_flakes_get_only_their_true_warnings() {
     server.init();
     let expected: &[(&str, &[&str])] = &[
         ("000-devops-renaissance", &["15:6 unused_binding", "57:6 deprecated_dev_shell"]),
-        ("001-code-as-infrastructure", &["134:8 deprecated_dev_shell", "19:8 unused_binding", "94:43 unused_with"]),
-        ("001-code-as-infrastructure.commented", &["108:43 unused_with", "150:8 deprecated_dev_shell", "31:8 unused_binding"]),
-        ("001-code-as-infrastructure.windows", &["115:43 unused_with", "159:8 deprecated_dev_shell", "33:8 unused_binding"]),
+        (
+            "001-code-as-infrastructure",
+            &["134:8 deprecated_dev_shell", "19:8 unused_binding", "94:43 unused_with"],
+        ),
+        (
+            "001-code-as-infrastructure.commented",
+            &["108:43 unused_with", "150:8 deprecated_dev_shell", "31:8 unused_binding"],
+        ),
+        (
+            "001-code-as-infrastructure.windows",
+            &["115:43 unused_with", "159:8 deprecated_dev_shell", "33:8 unused_binding"],
+        ),
     ];
     for (name, want) in expected {
         let (uri, text) = seed(name);
@@ -42,7 +52,11 @@ fn seed_flakes_get_only_their_true_warnings() {
         assert_eq!(unused["tags"], json!([1]));
         let deprecated = diags.iter().find(|d| d["code"] == "deprecated_dev_shell").unwrap();
         assert_eq!(deprecated["message"], "`devShell` is deprecated: use `devShells.<system>.default`");
-        assert_eq!(deprecated["range"]["end"]["character"].as_u64().unwrap() - deprecated["range"]["start"]["character"].as_u64().unwrap(), 8);
+        assert_eq!(
+            deprecated["range"]["end"]["character"].as_u64().unwrap()
+                - deprecated["range"]["start"]["character"].as_u64().unwrap(),
+            8
+        );
     }
     assert!(server.shutdown().success());
 }
@@ -60,7 +74,10 @@ fn incremental_edits_with_multi_byte_text_update_diagnostics() {
     server.change(uri, 2, json!([{ "range": { "start": { "line": 0, "character": 18 }, "end": { "line": 0, "character": 19 } }, "text": "t" }]));
     let diags = server.diagnostics(uri, 2);
     assert_eq!(summary(&diags), ["0:18 undefined_name", "0:4 unused_binding"]);
-    assert_eq!(diags.iter().find(|d| d["code"] == "undefined_name").unwrap()["range"]["end"]["character"], 19);
+    assert_eq!(
+        diags.iter().find(|d| d["code"] == "undefined_name").unwrap()["range"]["end"]["character"],
+        19
+    );
     // Put it back, with a second change in the same notification on a new line.
     server.change(
         uri,
@@ -99,7 +116,7 @@ fn thousands_of_edits_sent_back_to_back_keep_the_text_in_sync() {
     for version in 2..=edits + 1 {
         // Alternate inserting a multi-byte element on a new line and deleting a character.
         let i = version as usize;
-        let (range, text) = if i % 3 == 0 && line > 1 {
+        let (range, text) = if i.is_multiple_of(3) && line > 1 {
             // Delete the last character of the previous element line ("ü" or a digit).
             let prev = client_text.lines().nth(line - 1).unwrap().to_string();
             let units: usize = prev.encode_utf16().count();
@@ -107,8 +124,12 @@ fn thousands_of_edits_sent_back_to_back_keep_the_text_in_sync() {
             let start = units - last_units;
             let byte_line_start: usize = client_text.lines().take(line - 1).map(|l| l.len() + 1).sum();
             let last_len = prev.chars().last().unwrap().len_utf8();
-            client_text.replace_range(byte_line_start + prev.len() - last_len..byte_line_start + prev.len(), "");
-            (json!({ "start": { "line": line - 1, "character": start }, "end": { "line": line - 1, "character": units } }), String::new())
+            client_text
+                .replace_range(byte_line_start + prev.len() - last_len..byte_line_start + prev.len(), "");
+            (
+                json!({ "start": { "line": line - 1, "character": start }, "end": { "line": line - 1, "character": units } }),
+                String::new(),
+            )
         } else {
             let inserted = format!("  \"ü{i}😀\" {i}ü\n");
             let byte_line_start: usize = client_text.lines().take(line).map(|l| l.len() + 1).sum();
@@ -139,12 +160,19 @@ fn bad_input_gets_errors_not_crashes() {
     assert!(error["error"]["message"].as_str().unwrap().contains("not JSON"), "{error}");
     // Invalid UTF-8 in a body.
     server.send_raw(b"{\"jsonrpc\": \"2.0\", \"method\": \"\xff\"}");
-    server.wait_for(|m| m["error"]["code"] == -32700 && m["error"]["message"].as_str().unwrap().contains("UTF-8"));
+    server.wait_for(|m| {
+        m["error"]["code"] == -32700 && m["error"]["message"].as_str().unwrap().contains("UTF-8")
+    });
     // JSON that is not a JSON-RPC message.
     server.send_raw(b"[1, 2]");
-    server.wait_for(|m| m["error"]["code"] == -32700 && m["error"]["message"].as_str().unwrap().contains("JSON-RPC"));
+    server.wait_for(|m| {
+        m["error"]["code"] == -32700 && m["error"]["message"].as_str().unwrap().contains("JSON-RPC")
+    });
     // A request for a document that is neither open nor on disk.
-    let id = server.request_async("flake/documentText", json!({ "textDocument": { "uri": "file:///nonexistent/x.nix" } }));
+    let id = server.request_async(
+        "flake/documentText",
+        json!({ "textDocument": { "uri": "file:///nonexistent/x.nix" } }),
+    );
     let response = server.response(id);
     assert!(response["error"]["message"].as_str().unwrap().contains("cannot read"), "{response}");
     // Edits with positions past the end are clamped.
@@ -187,7 +215,10 @@ fn a_ten_megabyte_file_is_diagnosed() {
     let mut text = String::from("let\n");
     let mut i = 0;
     while text.len() < 10 * 1024 * 1024 {
-        text.push_str(&format!("  binding{i} = {{ name = \"é{i}\"; value = binding{} + 1; }};\n", i.max(1) - 1));
+        text.push_str(&format!(
+            "  binding{i} = {{ name = \"é{i}\"; value = binding{} + 1; }};\n",
+            i.max(1) - 1
+        ));
         i += 1;
     }
     text.push_str("  forgotten = 1;\n");
@@ -207,8 +238,14 @@ fn diagnostics_can_be_silenced_by_code() {
     server.open(&uri, &text);
     assert_eq!(summary(&server.diagnostics(&uri, 1)), ["57:6 deprecated_dev_shell"]);
     // Changing the setting re-publishes.
-    server.notify("workspace/didChangeConfiguration", json!({ "settings": { "flakeLsp": { "diagnostics": { "disabled": ["deprecated_dev_shell"] } } } }));
-    let message = server.wait_for(|m| m["method"] == "textDocument/publishDiagnostics" && summary(m["params"]["diagnostics"].as_array().unwrap()) == ["15:6 unused_binding"]);
+    server.notify(
+        "workspace/didChangeConfiguration",
+        json!({ "settings": { "flakeLsp": { "diagnostics": { "disabled": ["deprecated_dev_shell"] } } } }),
+    );
+    let message = server.wait_for(|m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && summary(m["params"]["diagnostics"].as_array().unwrap()) == ["15:6 unused_binding"]
+    });
     assert_eq!(message["params"]["version"], 1);
 }
 
@@ -220,7 +257,11 @@ fn closing_a_document_clears_its_diagnostics() {
     server.open(uri, "x");
     assert_eq!(server.diagnostics(uri, 1).len(), 1);
     server.notify("textDocument/didClose", json!({ "textDocument": { "uri": uri } }));
-    let cleared = server.wait_for(|m| m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri && m["params"]["diagnostics"] == json!([]));
+    let cleared = server.wait_for(|m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == uri
+            && m["params"]["diagnostics"] == json!([])
+    });
     assert!(cleared["params"].get("version").is_none_or(|v| v.is_null()));
 }
 
@@ -232,4 +273,24 @@ fn flake_structure_errors_over_lsp() {
     server.open(uri, "{\n  inputs.nixpkgs.url = \"github:NixOS/nixpkgs\";\n  outputs = { self }: { };\n  version = 2;\n}\n");
     let diags = server.diagnostics(uri, 1);
     assert_eq!(summary(&diags), ["1:9 outputs_missing_input", "3:2 unknown_flake_attribute"]);
+}
+
+#[test]
+fn a_panic_in_a_handler_becomes_an_error_response() {
+    let mut server = Server::start_with(&[("FLAKE_LSP_TEST_HOOKS", "1")]);
+    server.init();
+    let id = server.request_async("flake/debug/panic", json!({}));
+    let response = server.response(id);
+    assert_eq!(response["error"]["code"], -32603, "{response}");
+    assert!(response["error"]["message"].as_str().unwrap().contains("panic requested"), "{response}");
+    // The server carries on.
+    let uri = "file:///tmp/flake-lsp-e2e/after-panic.nix";
+    server.open(uri, "y");
+    assert_eq!(summary(&server.diagnostics(uri, 1)), ["0:0 undefined_name"]);
+    assert!(server.shutdown().success());
+    // Without the hook the method does not exist.
+    let mut server = Server::start();
+    server.init();
+    let id = server.request_async("flake/debug/panic", json!({}));
+    assert_eq!(server.response(id)["error"]["code"], -32601);
 }

@@ -42,7 +42,8 @@ fn nix_files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 fn we_reject(path: &Path) -> bool {
     let out = Command::new(BIN).args(["check", "--format", "json"]).arg(path).output().unwrap();
-    let json: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("check {} printed no JSON", path.display()));
+    let json: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("check {} printed no JSON", path.display()));
     json["files"][0]["diagnostics"].as_array().unwrap().iter().any(|d| d["rejectedByNixParser"] == true)
 }
 
@@ -54,7 +55,7 @@ fn syntax_errors_exactly_when_nix_refuses() {
         "nix-instantiate not found: run ../shared/tools/install-nix.sh (or set FLAKE_LSP_NO_NIX=1 to skip)"
     );
     let mut files = Vec::new();
-    nix_files(&seeds().parent().unwrap().to_path_buf(), &mut files);
+    nix_files(seeds().parent().unwrap(), &mut files);
     let corpus = repo_root().join("tests/fixtures/parse");
     nix_files(&corpus.join("valid"), &mut files);
     nix_files(&corpus.join("invalid"), &mut files);
@@ -67,7 +68,10 @@ fn syntax_errors_exactly_when_nix_refuses() {
             cmd.args(parser.get_args()).arg("--parse").arg(file);
             let nix_rejects = !cmd.output().unwrap().status.success();
             if nix_rejects != ours {
-                disagreements.push(format!("{}: {name} rejects={nix_rejects}, flake-lsp rejects={ours}", file.display()));
+                disagreements.push(format!(
+                    "{}: {name} rejects={nix_rejects}, flake-lsp rejects={ours}",
+                    file.display()
+                ));
             }
         }
         // The directory states the verdict of both Nix versions.
@@ -80,9 +84,17 @@ fn syntax_errors_exactly_when_nix_refuses() {
         };
         if let Some(expected) = expected {
             if expected != ours {
-                disagreements.push(format!("{}: expected rejects={expected}, flake-lsp rejects={ours}", file.display()));
+                disagreements.push(format!(
+                    "{}: expected rejects={expected}, flake-lsp rejects={ours}",
+                    file.display()
+                ));
             }
         }
     }
-    assert!(disagreements.is_empty(), "{} disagreement(s):\n{}", disagreements.len(), disagreements.join("\n"));
+    assert!(
+        disagreements.is_empty(),
+        "{} disagreement(s):\n{}",
+        disagreements.len(),
+        disagreements.join("\n")
+    );
 }

@@ -134,8 +134,12 @@ impl Server {
                     }
                     self.backlog.push(message);
                 }
-                Err(RecvTimeoutError::Timeout) => panic!("no matching message from the server; backlog: {:?}", self.backlog),
-                Err(RecvTimeoutError::Disconnected) => panic!("the server closed its output; backlog: {:?}", self.backlog),
+                Err(RecvTimeoutError::Timeout) => {
+                    panic!("no matching message from the server; backlog: {:?}", self.backlog)
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    panic!("the server closed its output; backlog: {:?}", self.backlog)
+                }
             }
         }
     }
@@ -161,19 +165,26 @@ impl Server {
     }
 
     pub fn change(&mut self, uri: &str, version: i32, changes: Value) {
-        self.notify("textDocument/didChange", json!({ "textDocument": { "uri": uri, "version": version }, "contentChanges": changes }));
+        self.notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": uri, "version": version }, "contentChanges": changes }),
+        );
     }
 
     /// The diagnostics published for `uri` at `version` (skipping older publications).
     pub fn diagnostics(&mut self, uri: &str, version: i64) -> Vec<Value> {
         let uri = uri.to_string();
         let in_backlog = self.backlog.iter().rposition(|m| {
-            m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri && m["params"]["version"] == json!(version)
+            m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["uri"] == uri
+                && m["params"]["version"] == json!(version)
         });
         let message = match in_backlog {
             Some(i) => self.backlog.remove(i),
             None => self.wait_for(|m| {
-                m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri && m["params"]["version"] == json!(version)
+                m["method"] == "textDocument/publishDiagnostics"
+                    && m["params"]["uri"] == uri
+                    && m["params"]["version"] == json!(version)
             }),
         };
         message["params"]["diagnostics"].as_array().cloned().unwrap_or_default()

@@ -3,8 +3,8 @@
 pub mod schema;
 
 use crate::syntax::{
-    attrpath_attrs, binding_parts, plain_string, static_attr_name, strip_parens, SyntaxKind,
-    SyntaxNode, TextRange,
+    attrpath_attrs, binding_parts, plain_string, static_attr_name, strip_parens, SyntaxKind, SyntaxNode,
+    TextRange,
 };
 use SyntaxKind::*;
 
@@ -221,10 +221,7 @@ mod tests {
                 format!("{}: {}", i.name, attrs.join(", "))
             })
             .collect();
-        assert_eq!(
-            summary,
-            vec!["nixpkgs: url", "utils: url, inputs.nixpkgs.follows", "extra: url, flake"]
-        );
+        assert_eq!(summary, vec!["nixpkgs: url", "utils: url, inputs.nixpkgs.follows", "extra: url, flake"]);
         assert!(model.outputs.is_some());
         assert!(model.computed_inputs.is_empty());
     }

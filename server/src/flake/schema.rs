@@ -62,24 +62,12 @@ pub struct DeprecatedOutput {
 
 pub const DEPRECATED_OUTPUTS: &[DeprecatedOutput] = &[
     DeprecatedOutput { name: "devShell", replacement: "devShells.<system>.default", per_system: true },
-    DeprecatedOutput {
-        name: "defaultPackage",
-        replacement: "packages.<system>.default",
-        per_system: true,
-    },
+    DeprecatedOutput { name: "defaultPackage", replacement: "packages.<system>.default", per_system: true },
     DeprecatedOutput { name: "defaultApp", replacement: "apps.<system>.default", per_system: true },
     DeprecatedOutput { name: "overlay", replacement: "overlays.default", per_system: false },
     DeprecatedOutput { name: "nixosModule", replacement: "nixosModules.default", per_system: false },
-    DeprecatedOutput {
-        name: "defaultTemplate",
-        replacement: "templates.default",
-        per_system: false,
-    },
-    DeprecatedOutput {
-        name: "defaultBundler",
-        replacement: "bundlers.<system>.default",
-        per_system: true,
-    },
+    DeprecatedOutput { name: "defaultTemplate", replacement: "templates.default", per_system: false },
+    DeprecatedOutput { name: "defaultBundler", replacement: "bundlers.<system>.default", per_system: true },
 ];
 
 pub fn deprecated_output(name: &str) -> Option<&'static DeprecatedOutput> {

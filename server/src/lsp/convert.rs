@@ -10,7 +10,12 @@ pub fn offset(index: &LineIndex, text: &str, pos: Position, enc: PositionEncodin
 }
 
 /// A range as offsets, in order even when the client sent it reversed.
-pub fn offset_range(index: &LineIndex, text: &str, range: lsp::Range, enc: PositionEncoding) -> (TextSize, TextSize) {
+pub fn offset_range(
+    index: &LineIndex,
+    text: &str,
+    range: lsp::Range,
+    enc: PositionEncoding,
+) -> (TextSize, TextSize) {
     let a = offset(index, text, range.start, enc);
     let b = offset(index, text, range.end, enc);
     (a.min(b), a.max(b))

@@ -53,7 +53,9 @@ pub fn serve_stdio() {
         let state = Arc::new(State::default());
         let (service, socket) = server::service(state.clone());
         let service = ordered::Ordered::new(service, state);
-        tower_lsp::Server::new(transport::sanitize(tokio::io::stdin()), tokio::io::stdout(), socket).serve(service).await;
+        tower_lsp::Server::new(transport::sanitize(tokio::io::stdin()), tokio::io::stdout(), socket)
+            .serve(service)
+            .await;
     });
     // Blocking tasks still analysing a document must not keep the process alive.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));

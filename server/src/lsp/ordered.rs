@@ -57,7 +57,8 @@ where
         }
         match req.method() {
             super::transport::MALFORMED => {
-                let reason = req.params().and_then(|p| p["reason"].as_str()).unwrap_or("malformed").to_string();
+                let reason =
+                    req.params().and_then(|p| p["reason"].as_str()).unwrap_or("malformed").to_string();
                 let error = Error { code: ErrorCode::ParseError, message: reason.into(), data: None };
                 return Box::pin(std::future::ready(Ok(Some(Response::from_parts(Id::Null, Err(error))))));
             }

@@ -38,6 +38,7 @@ pub fn service(state: Arc<State>) -> (LspService<Backend>, ClientSocket) {
         pull_configuration: AtomicBool::new(false),
     })
     .custom_method("flake/documentText", Backend::document_text)
+    .custom_method("flake/debug/panic", Backend::debug_panic)
     .finish()
 }
 
@@ -72,7 +73,10 @@ impl Backend {
             self.client
                 .show_message(
                     MessageType::WARNING,
-                    format!("flake-lsp: unknown diagnostic code(s) in flakeLsp.diagnostics.disabled: {}", unknown.join(", ")),
+                    format!(
+                        "flake-lsp: unknown diagnostic code(s) in flakeLsp.diagnostics.disabled: {}",
+                        unknown.join(", ")
+                    ),
                 )
                 .await;
         }
@@ -118,7 +122,8 @@ impl Backend {
             let config = state.diagnostics_config();
             let enc = state.encoding();
             let snap = snapshot.clone();
-            let computed = tokio::task::spawn_blocking(move || compute_diagnostics(&snap, &config, enc)).await;
+            let computed =
+                tokio::task::spawn_blocking(move || compute_diagnostics(&snap, &config, enc)).await;
             let diagnostics = match computed {
                 Ok(d) => d,
                 Err(err) => {
@@ -128,7 +133,12 @@ impl Backend {
                         err.to_string()
                     };
                     log::error!("analysis of {uri} failed: {message}");
-                    client.log_message(MessageType::ERROR, format!("flake-lsp: analysis of {uri} failed: {message}")).await;
+                    client
+                        .log_message(
+                            MessageType::ERROR,
+                            format!("flake-lsp: analysis of {uri} failed: {message}"),
+                        )
+                        .await;
                     in_flight.remove(&uri);
                     return;
                 }
@@ -152,8 +162,20 @@ impl Backend {
         let open = self.state.documents.is_open(&uri);
         match self.state.documents.get_or_read(&uri) {
             Ok(doc) => Ok(DocumentText { version: doc.version, text: doc.text.to_string(), open }),
-            Err(message) => Err(Error { code: ErrorCode::InvalidParams, message: message.into(), data: None }),
+            Err(message) => {
+                Err(Error { code: ErrorCode::InvalidParams, message: message.into(), data: None })
+            }
         }
+    }
+}
+
+impl Backend {
+    /// For tests of the panic guard: panics when `FLAKE_LSP_TEST_HOOKS=1`, else is refused.
+    async fn debug_panic(&self, _: Value) -> Result<Value> {
+        if std::env::var_os("FLAKE_LSP_TEST_HOOKS").is_some_and(|v| v == "1") {
+            panic!("panic requested by flake/debug/panic");
+        }
+        Err(Error::method_not_found())
     }
 }
 
@@ -162,7 +184,11 @@ pub fn file_kind(uri: &Url) -> FileKind {
     FileKind::of_path(Path::new(&name))
 }
 
-fn compute_diagnostics(snapshot: &Snapshot, config: &DiagnosticsConfig, enc: PositionEncoding) -> Vec<Diagnostic> {
+fn compute_diagnostics(
+    snapshot: &Snapshot,
+    config: &DiagnosticsConfig,
+    enc: PositionEncoding,
+) -> Vec<Diagnostic> {
     let text = &snapshot.text;
     ide::diagnostics(text, file_kind(&snapshot.uri), config)
         .iter()
@@ -202,7 +228,10 @@ impl LanguageServer for Backend {
                 })),
                 ..ServerCapabilities::default()
             },
-            server_info: Some(ServerInfo { name: "flake-lsp".to_string(), version: Some(env!("CARGO_PKG_VERSION").to_string()) }),
+            server_info: Some(ServerInfo {
+                name: "flake-lsp".to_string(),
+                version: Some(env!("CARGO_PKG_VERSION").to_string()),
+            }),
         })
     }
 

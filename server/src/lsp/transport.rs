@@ -5,8 +5,8 @@
 //! [`MALFORMED`], which the ordering service answers with a JSON-RPC parse error.
 
 use serde_json::json;
-use tower_lsp::jsonrpc::{Request, Response};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader, DuplexStream};
+use tower_lsp::jsonrpc::{Request, Response};
 
 pub const MALFORMED: &str = "flake/$malformedMessage";
 
@@ -22,8 +22,10 @@ pub fn sanitize(input: impl AsyncRead + Unpin + Send + 'static) -> DuplexStream 
                 Ok(body) => body,
                 Err(reason) => {
                     log::warn!("malformed message from the client: {reason}");
-                    serde_json::to_vec(&json!({ "jsonrpc": "2.0", "method": MALFORMED, "params": { "reason": reason } }))
-                        .unwrap_or_default()
+                    serde_json::to_vec(
+                        &json!({ "jsonrpc": "2.0", "method": MALFORMED, "params": { "reason": reason } }),
+                    )
+                    .unwrap_or_default()
                 }
             };
             let header = format!("Content-Length: {}\r\n\r\n", body.len());
@@ -36,7 +38,9 @@ pub fn sanitize(input: impl AsyncRead + Unpin + Send + 'static) -> DuplexStream 
 }
 
 /// The next frame's body, an error saying why it is unusable, or `None` at the end of input.
-async fn next_frame(input: &mut (impl AsyncRead + AsyncBufReadExt + Unpin)) -> Option<Result<Vec<u8>, String>> {
+async fn next_frame(
+    input: &mut (impl AsyncRead + AsyncBufReadExt + Unpin),
+) -> Option<Result<Vec<u8>, String>> {
     let mut length: Option<Result<usize, String>> = None;
     let mut saw_header = false;
     loop {
@@ -55,7 +59,12 @@ async fn next_frame(input: &mut (impl AsyncRead + AsyncBufReadExt + Unpin)) -> O
         saw_header = true;
         if let Some((name, value)) = line.split_once(':') {
             if name.trim().eq_ignore_ascii_case("content-length") {
-                length = Some(value.trim().parse::<usize>().map_err(|_| format!("bad Content-Length `{}`", value.trim())));
+                length = Some(
+                    value
+                        .trim()
+                        .parse::<usize>()
+                        .map_err(|_| format!("bad Content-Length `{}`", value.trim())),
+                );
             }
         }
     }
@@ -79,8 +88,11 @@ async fn next_frame(input: &mut (impl AsyncRead + AsyncBufReadExt + Unpin)) -> O
 /// Whether tower-lsp will accept the body: UTF-8, JSON, and a request, notification or response.
 fn check_message(body: &[u8]) -> Result<(), String> {
     let text = std::str::from_utf8(body).map_err(|e| format!("the body is not UTF-8: {e}"))?;
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("the body is not JSON: {e}"))?;
-    if serde_json::from_value::<Request>(value.clone()).is_ok() || serde_json::from_value::<Response>(value).is_ok() {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("the body is not JSON: {e}"))?;
+    if serde_json::from_value::<Request>(value.clone()).is_ok()
+        || serde_json::from_value::<Response>(value).is_ok()
+    {
         Ok(())
     } else {
         Err("the body is not a JSON-RPC 2.0 request, notification or response".to_string())
@@ -101,7 +113,11 @@ mod tests {
         let input = std::io::Cursor::new(input.into_bytes());
         let mut out = String::new();
         sanitize(input).read_to_string(&mut out).await.unwrap();
-        let bodies: Vec<&str> = out.split("Content-Length: ").filter(|s| !s.is_empty()).map(|s| s.split("\r\n\r\n").nth(1).unwrap()).collect();
+        let bodies: Vec<&str> = out
+            .split("Content-Length: ")
+            .filter(|s| !s.is_empty())
+            .map(|s| s.split("\r\n\r\n").nth(1).unwrap())
+            .collect();
         assert_eq!(bodies[0], ok);
         assert!(bodies[1].contains(MALFORMED) && bodies[1].contains("not JSON"), "{}", bodies[1]);
         assert!(bodies[2].contains("not a JSON-RPC 2.0 request"), "{}", bodies[2]);

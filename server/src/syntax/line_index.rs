@@ -189,14 +189,8 @@ mod tests {
         let text = "a é 😀 中 z\nx";
         let index = LineIndex::new(text);
         let z = text.find('z').unwrap() as u32;
-        assert_eq!(
-            index.line_col(text, z.into(), PositionEncoding::Utf16),
-            LineCol { line: 0, col: 9 }
-        );
-        assert_eq!(
-            index.line_col(text, z.into(), PositionEncoding::Utf8),
-            LineCol { line: 0, col: z }
-        );
+        assert_eq!(index.line_col(text, z.into(), PositionEncoding::Utf16), LineCol { line: 0, col: 9 });
+        assert_eq!(index.line_col(text, z.into(), PositionEncoding::Utf8), LineCol { line: 0, col: z });
         round_trip(text, PositionEncoding::Utf16);
         round_trip(text, PositionEncoding::Utf8);
     }

@@ -64,10 +64,7 @@ pub fn attrpath_attrs(attrpath: &SyntaxNode) -> impl Iterator<Item = SyntaxNode>
 pub fn binding_parts(binding: &SyntaxNode) -> (Option<SyntaxNode>, Option<SyntaxNode>) {
     let b = ast::AttrpathValue::cast(binding.clone());
     match b {
-        Some(b) => (
-            b.attrpath().map(|p| p.syntax().clone()),
-            b.value().map(|v| v.syntax().clone()),
-        ),
+        Some(b) => (b.attrpath().map(|p| p.syntax().clone()), b.value().map(|v| v.syntax().clone())),
         None => (None, None),
     }
 }

@@ -32,8 +32,7 @@ pub fn parse(text: &str) -> Parsed {
     let parse = rnix::Root::parse(text);
     let root = parse.syntax();
     let end = TextSize::of(text);
-    let mut errors: Vec<SyntaxError> =
-        parse.errors().iter().map(|err| convert(err, text, end)).collect();
+    let mut errors: Vec<SyntaxError> = parse.errors().iter().map(|err| convert(err, text, end)).collect();
     errors.extend(pipe_operators(&root));
     errors.sort_by_key(|e| (e.range.start(), e.range.end()));
     // After an error the parser often reports more at the same place (several "unexpected
@@ -70,16 +69,11 @@ fn pipe_operators(root: &SyntaxNode) -> Vec<SyntaxError> {
 }
 
 fn convert(err: &ParseError, text: &str, end: TextSize) -> SyntaxError {
-    let syntax = |range: TextRange, message: String| SyntaxError {
-        kind: SyntaxErrorKind::Syntax,
-        range,
-        message,
-    };
+    let syntax =
+        |range: TextRange, message: String| SyntaxError { kind: SyntaxErrorKind::Syntax, range, message };
     let at_end = TextRange::empty(end);
     match err {
-        ParseError::Unexpected(range) => {
-            syntax(*range, format!("unexpected {}", quote(text, *range)))
-        }
+        ParseError::Unexpected(range) => syntax(*range, format!("unexpected {}", quote(text, *range))),
         ParseError::UnexpectedExtra(range) => syntax(
             *range,
             format!(
@@ -89,7 +83,11 @@ fn convert(err: &ParseError, text: &str, end: TextSize) -> SyntaxError {
         ),
         ParseError::UnexpectedWanted(got, range, wanted) => {
             let bad = text.get(std::ops::Range::<usize>::from(*range)).unwrap_or("");
-            if *got == SyntaxKind::TOKEN_ERROR && bad.ends_with('/') && bad.contains('/') && !bad.contains(' ') {
+            if *got == SyntaxKind::TOKEN_ERROR
+                && bad.ends_with('/')
+                && bad.contains('/')
+                && !bad.contains(' ')
+            {
                 return syntax(*range, format!("a path cannot end with `/`: {}", quote(text, *range)));
             }
             let found = if *got == SyntaxKind::TOKEN_ERROR {
@@ -111,10 +109,9 @@ fn convert(err: &ParseError, text: &str, end: TextSize) -> SyntaxError {
             range: *range,
             message: format!("duplicated formal argument `{name}`"),
         },
-        ParseError::RecursionLimitExceeded => syntax(
-            at_end,
-            "expression nested too deeply: the rest of the file was not analysed".to_string(),
-        ),
+        ParseError::RecursionLimitExceeded => {
+            syntax(at_end, "expression nested too deeply: the rest of the file was not analysed".to_string())
+        }
         // rnix may add kinds of errors in a minor release.
         #[allow(unreachable_patterns)]
         other => syntax(at_end, other.to_string()),
@@ -199,11 +196,8 @@ mod tests {
 
     fn check(text: &str, expect: Expect) {
         let parsed = parse(text);
-        let out: Vec<String> = parsed
-            .errors
-            .iter()
-            .map(|e| format!("{:?} {:?}: {}", e.kind, e.range, e.message))
-            .collect();
+        let out: Vec<String> =
+            parsed.errors.iter().map(|e| format!("{:?} {:?}: {}", e.kind, e.range, e.message)).collect();
         expect.assert_eq(&out.join("\n"));
     }
 

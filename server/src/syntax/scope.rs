@@ -239,19 +239,11 @@ impl Resolver {
 
     fn reference_named(&mut self, name: String, range: TextRange) {
         let resolution = self.lookup(&name);
-        self.out.refs.push(Reference {
-            name,
-            range,
-            resolution,
-            in_error: self.error_depth > 0,
-        });
+        self.out.refs.push(Reference { name, range, resolution, in_error: self.error_depth > 0 });
     }
 
     fn new_scope(&mut self, kind: ScopeKind, node: &SyntaxNode) -> ScopeId {
-        let keyword = node
-            .children_with_tokens()
-            .find(|e| e.kind() == TOKEN_REC)
-            .map(|e| e.text_range());
+        let keyword = node.children_with_tokens().find(|e| e.kind() == TOKEN_REC).map(|e| e.text_range());
         self.out.scopes.push(Scope {
             kind,
             range: node.text_range(),
@@ -262,12 +254,7 @@ impl Resolver {
         self.out.scopes.len() - 1
     }
 
-    fn define(
-        &mut self,
-        names: &mut HashMap<String, DefId>,
-        scope: ScopeId,
-        def: Definition,
-    ) -> DefId {
+    fn define(&mut self, names: &mut HashMap<String, DefId>, scope: ScopeId, def: Definition) -> DefId {
         let id = self.out.defs.len();
         names.entry(def.name.clone()).or_insert(id);
         self.out.scopes[scope].defs.push(id);

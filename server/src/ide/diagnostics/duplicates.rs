@@ -11,7 +11,9 @@
 use std::collections::{HashMap, HashSet};
 
 use super::{Code, Diagnostic};
-use crate::syntax::{attrpath_attrs, binding_parts, static_attr_name, strip_parens, SyntaxKind, SyntaxNode, TextRange};
+use crate::syntax::{
+    attrpath_attrs, binding_parts, static_attr_name, strip_parens, SyntaxKind, SyntaxNode, TextRange,
+};
 use SyntaxKind::*;
 
 #[derive(Default)]
@@ -33,7 +35,9 @@ enum Value {
 pub(super) fn check(root: &SyntaxNode, out: &mut Vec<Diagnostic>) {
     let mut seen = HashSet::new();
     for node in root.descendants() {
-        if matches!(node.kind(), NODE_ATTR_SET | NODE_LET_IN | NODE_LEGACY_LET) && !seen.contains(&node.text_range()) {
+        if matches!(node.kind(), NODE_ATTR_SET | NODE_LET_IN | NODE_LEGACY_LET)
+            && !seen.contains(&node.text_range())
+        {
             build(&node, &mut seen, out);
         }
     }
@@ -74,7 +78,13 @@ fn value_of(value: Option<SyntaxNode>, seen: &mut HashSet<TextRange>, out: &mut 
     }
 }
 
-fn add_path(set: &mut Set, attrs: &[SyntaxNode], path_range: TextRange, value: Value, out: &mut Vec<Diagnostic>) {
+fn add_path(
+    set: &mut Set,
+    attrs: &[SyntaxNode],
+    path_range: TextRange,
+    value: Value,
+    out: &mut Vec<Diagnostic>,
+) {
     let (first, rest) = attrs.split_first().expect("a non-empty attrpath");
     let Some(name) = static_attr_name(first) else { return };
     if rest.is_empty() {
@@ -133,7 +143,10 @@ mod tests {
 
     #[test]
     fn merges_nix_accepts() {
-        check("{ a = { }; a.c = 1; b.x = 1; b = { y = 2; }; c = { p.q = 1; }; c = { p.r = 2; }; }", expect![""]);
+        check(
+            "{ a = { }; a.c = 1; b.x = 1; b = { y = 2; }; c = { p.q = 1; }; c = { p.r = 2; }; }",
+            expect![""],
+        );
     }
 
     #[test]

@@ -9,7 +9,12 @@ use crate::syntax::scope::{NameResolution, Resolution};
 use crate::syntax::{attrpath_attrs, binding_parts, static_attr_name, strip_parens, SyntaxKind, SyntaxNode};
 use SyntaxKind::*;
 
-pub(super) fn check(flake: &FlakeModel, root: &SyntaxNode, names: &NameResolution, out: &mut Vec<Diagnostic>) {
+pub(super) fn check(
+    flake: &FlakeModel,
+    root: &SyntaxNode,
+    names: &NameResolution,
+    out: &mut Vec<Diagnostic>,
+) {
     let Some(set) = &flake.root_set else {
         if let Some(expr) = root.children().next() {
             if expr.kind() != NODE_ERROR {
@@ -128,7 +133,8 @@ fn input_attr(input: &str, attr: &InputAttr, known: &HashSet<&str>, out: &mut Ve
         && match kind {
             ValueKind::String => literal_string(&value_node).is_some(),
             ValueKind::Bool => {
-                value_node.kind() == NODE_IDENT && matches!(value_node.text().to_string().as_str(), "true" | "false")
+                value_node.kind() == NODE_IDENT
+                    && matches!(value_node.text().to_string().as_str(), "true" | "false")
             }
             ValueKind::Int => value_node.kind() == NODE_LITERAL,
             ValueKind::Inputs => true,

@@ -229,7 +229,9 @@ pub fn diagnostics_for(
     names::check(root, &analysis.names, &skip_formals, &mut out);
     duplicates::check(root, &mut out);
     out.retain(|d| !config.disabled.contains(&d.code));
-    out.sort_by(|a, b| (a.range.start(), a.range.end(), a.code).cmp(&(b.range.start(), b.range.end(), b.code)));
+    out.sort_by(|a, b| {
+        (a.range.start(), a.range.end(), a.code).cmp(&(b.range.start(), b.range.end(), b.code))
+    });
     out.dedup();
     out
 }
@@ -271,7 +273,11 @@ pub(crate) mod tests {
     fn every_code_is_documented() {
         let docs = include_str!("../../../../docs/diagnostics.md");
         for code in Code::ALL {
-            assert!(docs.contains(&format!("`{}`", code.as_str())), "{} is not in docs/diagnostics.md", code.as_str());
+            assert!(
+                docs.contains(&format!("`{}`", code.as_str())),
+                "{} is not in docs/diagnostics.md",
+                code.as_str()
+            );
         }
     }
 

@@ -111,10 +111,8 @@ fn unused(names: &NameResolution, skip_formals_of: &[TextRange], out: &mut Vec<D
 }
 
 fn let_in(node: &SyntaxNode, out: &mut Vec<Diagnostic>) {
-    let entries: Vec<SyntaxNode> = node
-        .children()
-        .filter(|c| matches!(c.kind(), NODE_ATTRPATH_VALUE | NODE_INHERIT))
-        .collect();
+    let entries: Vec<SyntaxNode> =
+        node.children().filter(|c| matches!(c.kind(), NODE_ATTRPATH_VALUE | NODE_INHERIT)).collect();
     if entries.is_empty() {
         let start = node.text_range().start();
         let end = node
@@ -125,10 +123,8 @@ fn let_in(node: &SyntaxNode, out: &mut Vec<Diagnostic>) {
         out.push(Diagnostic::new(Code::EmptyLet, TextRange::new(start, end), "empty `let in`"));
     }
     for entry in entries.iter().filter(|e| e.kind() == NODE_ATTRPATH_VALUE) {
-        let first = entry
-            .children()
-            .find(|c| c.kind() == NODE_ATTRPATH)
-            .and_then(|p| attrpath_attrs(&p).next());
+        let first =
+            entry.children().find(|c| c.kind() == NODE_ATTRPATH).and_then(|p| attrpath_attrs(&p).next());
         if let Some(first) = first {
             if static_attr_name(&first).is_none() {
                 out.push(Diagnostic::new(
@@ -184,8 +180,12 @@ fn pattern(node: &SyntaxNode, out: &mut Vec<Diagnostic>) {
         let name = ident.text().to_string();
         match seen.iter().find(|(n, _)| *n == name) {
             Some((_, first)) => out.push(
-                Diagnostic::new(Code::DuplicatedFormal, ident.text_range(), format!("duplicated formal argument `{name}`"))
-                    .with_related(*first, format!("`{name}` is first bound here")),
+                Diagnostic::new(
+                    Code::DuplicatedFormal,
+                    ident.text_range(),
+                    format!("duplicated formal argument `{name}`"),
+                )
+                .with_related(*first, format!("`{name}` is first bound here")),
             ),
             None => seen.push((name, ident.text_range())),
         }
