@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs every test of flake-lsp on a fresh Debian machine, installing what the tests need.
+# Called by .ci/run. Safe to run again: installed pieces are kept.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+shared=${FLAKE_LSP_SHARED:-../shared}
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "Nix 2.8 and the newest Nix (for the parser-agreement tests)"
+if [ "$(id -u)" = 0 ]; then
+  bash "$shared/tools/install-nix.sh"
+elif ! command -v nix-instantiate >/dev/null; then
+  echo "Nix is missing and installing it needs root: run $shared/tools/install-nix.sh as root" >&2
+  exit 1
+fi
+
+step "format"
+cargo fmt --all -- --check
+
+step "clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "tests (unit, end-to-end over stdio and the CLI, benches once)"
+cargo test --workspace --all-targets --locked
