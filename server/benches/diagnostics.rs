@@ -10,7 +10,9 @@ use flake_lsp::ide::{diagnostics, DiagnosticsConfig, FileKind};
 fn seeds() -> Vec<(String, String)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/seeds");
     let mut out = Vec::new();
-    for name in ["000-devops-renaissance", "001-code-as-infrastructure", "001-code-as-infrastructure.commented"] {
+    for name in
+        ["000-devops-renaissance", "001-code-as-infrastructure", "001-code-as-infrastructure.commented"]
+    {
         if let Ok(text) = std::fs::read_to_string(dir.join(name).join("flake.nix")) {
             out.push((name.to_string(), text));
         }
@@ -42,16 +44,21 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("diagnostics");
     let big = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/inputs/flake-700.nix");
     let mut inputs = seeds();
-    inputs.push(("flake-700".to_string(), std::fs::read_to_string(big).expect("benches/inputs/flake-700.nix")));
+    inputs
+        .push(("flake-700".to_string(), std::fs::read_to_string(big).expect("benches/inputs/flake-700.nix")));
     for (name, text) in &inputs {
         group.throughput(Throughput::Bytes(text.len() as u64));
-        group.bench_function(format!("{name}/all"), |b| b.iter(|| diagnostics(black_box(text), FileKind::Flake, &config)));
+        group.bench_function(format!("{name}/all"), |b| {
+            b.iter(|| diagnostics(black_box(text), FileKind::Flake, &config))
+        });
         group.bench_function(format!("{name}/rnix-parse"), |b| b.iter(|| rnix::Root::parse(black_box(text))));
     }
     let large = generated(1024 * 1024);
     group.throughput(Throughput::Bytes(large.len() as u64));
     group.sample_size(20);
-    group.bench_function("generated-1MB/all", |b| b.iter(|| diagnostics(black_box(&large), FileKind::Nix, &config)));
+    group.bench_function("generated-1MB/all", |b| {
+        b.iter(|| diagnostics(black_box(&large), FileKind::Nix, &config))
+    });
     group.bench_function("generated-1MB/rnix-parse", |b| b.iter(|| rnix::Root::parse(black_box(&large))));
     group.finish();
 }
