@@ -15,7 +15,7 @@ pub(super) fn check(
     names: &NameResolution,
     out: &mut Vec<Diagnostic>,
 ) {
-    let Some(set) = &flake.root_set else {
+    if flake.root_set.is_none() {
         if let Some(expr) = root.children().next() {
             if expr.kind() != NODE_ERROR {
                 out.push(Diagnostic::new(
@@ -26,8 +26,7 @@ pub(super) fn check(
             }
         }
         return;
-    };
-    let _ = set;
+    }
     top_level(flake, out);
     inputs(flake, out);
     outputs(flake, names, out);

@@ -71,29 +71,25 @@ fn unused(names: &NameResolution, skip_formals_of: &[TextRange], out: &mut Vec<D
             continue;
         }
         let scope = &names.scopes[def.scope];
-        match (def.kind, scope.kind) {
-            (DefKind::Let, _) => out.push(Diagnostic::new(
+        // In a legacy `let { }`, `body` is the result, the rest are bindings.
+        let binding = def.kind == DefKind::Let
+            || (def.kind == DefKind::RecAttr && scope.kind == ScopeKind::LegacyLet && def.name != "body");
+        // Dropping a formal is safe only when `...` accepts it anyway.
+        let droppable_formal = matches!(def.kind, DefKind::Formal | DefKind::PatBind)
+            && scope.has_ellipsis
+            && !skip_formals_of.contains(&scope.range);
+        if binding {
+            out.push(Diagnostic::new(
                 Code::UnusedBinding,
                 def.name_range,
                 format!("`{}` is defined but never used", def.name),
-            )),
-            // In a legacy `let { }`, `body` is the result.
-            (DefKind::RecAttr, ScopeKind::LegacyLet) if def.name != "body" => out.push(Diagnostic::new(
-                Code::UnusedBinding,
+            ));
+        } else if droppable_formal {
+            out.push(Diagnostic::new(
+                Code::UnusedFormal,
                 def.name_range,
-                format!("`{}` is defined but never used", def.name),
-            )),
-            // Dropping a formal is safe only when `...` accepts it anyway.
-            (DefKind::Formal, _) | (DefKind::PatBind, _)
-                if scope.has_ellipsis && !skip_formals_of.contains(&scope.range) =>
-            {
-                out.push(Diagnostic::new(
-                    Code::UnusedFormal,
-                    def.name_range,
-                    format!("argument `{}` is never used", def.name),
-                ))
-            }
-            _ => {}
+                format!("argument `{}` is never used", def.name),
+            ));
         }
     }
     for scope in names.scopes.iter().filter(|s| s.kind == ScopeKind::Rec) {
