@@ -104,7 +104,14 @@ pub struct NameResolution {
 
 impl NameResolution {
     pub fn new(root: &SyntaxNode) -> NameResolution {
-        let mut r = Resolver { out: NameResolution::default(), frames: Vec::new(), error_depth: 0 };
+        let mut r = Resolver {
+            out: NameResolution::default(),
+            frames: Vec::new(),
+            error_depth: 0,
+            merged: HashMap::new(),
+            extra_keys: HashMap::new(),
+            owner_frames: HashMap::new(),
+        };
         r.expr(root);
         r.out
     }
@@ -155,6 +162,13 @@ struct Resolver {
     out: NameResolution,
     frames: Vec<Frame>,
     error_depth: usize,
+    /// Bindings merged into an earlier definition of the same attribute, with the `rec` set
+    /// that owns the result, if the owner is one (see [`Resolver::plan_merges`]).
+    merged: HashMap<TextRange, Option<TextRange>>,
+    /// Names that merged bindings add to an owning `rec` set's scope.
+    extra_keys: HashMap<TextRange, Vec<(String, TextRange)>>,
+    /// The scope of each owning `rec` set, for the bindings merged into it.
+    owner_frames: HashMap<TextRange, HashMap<String, DefId>>,
 }
 
 impl Resolver {
@@ -357,14 +371,34 @@ impl Resolver {
                 _ => {}
             }
         }
+        // Names that later bindings merge into this set (it is the first definition).
+        for (name, range) in self.extra_keys.remove(&node.text_range()).unwrap_or_default() {
+            self.define(
+                &mut names,
+                scope,
+                Definition {
+                    name,
+                    kind: def_kind,
+                    name_range: range,
+                    binding_range: range,
+                    value_range: None,
+                    scope,
+                    inherited: false,
+                },
+            );
+        }
         // `inherit x;` reads `x` from outside.
         for (name, range) in inherited_refs {
             self.reference_named(name, range);
         }
+        if kind == ScopeKind::Rec {
+            self.owner_frames.insert(node.text_range(), names.clone());
+        }
+        self.plan_merges(node);
         self.frames.push(Frame::Names(names));
         for child in node.children() {
             match child.kind() {
-                NODE_ATTRPATH_VALUE => self.children(&child),
+                NODE_ATTRPATH_VALUE => self.binding(&child),
                 NODE_INHERIT => {
                     for from in child.children().filter(|c| c.kind() == NODE_INHERIT_FROM) {
                         self.children(&from);
@@ -382,9 +416,10 @@ impl Resolver {
     }
 
     fn plain_set(&mut self, node: &SyntaxNode) {
+        self.plan_merges(node);
         for child in node.children() {
             match child.kind() {
-                NODE_ATTRPATH_VALUE => self.children(&child),
+                NODE_ATTRPATH_VALUE => self.binding(&child),
                 NODE_INHERIT => {
                     let from = child.children().any(|c| c.kind() == NODE_INHERIT_FROM);
                     for part in child.children() {
@@ -401,6 +436,68 @@ impl Resolver {
                 }
                 _ => self.expr(&child),
             }
+        }
+    }
+
+    /// Nix merges later bindings of an attribute into its first definition when both are
+    /// sets, and the first definition owns the result (NixOS/nix#9020): if it is a `rec` set
+    /// written out, the later values see its scope, extended with the merged names; a later
+    /// `rec` set loses its own scope. Records, for the bindings of one set, which are merged
+    /// and into what.
+    fn plan_merges(&mut self, container: &SyntaxNode) {
+        let mut first: HashMap<String, Option<SyntaxNode>> = HashMap::new();
+        for entry in container.children().filter(|c| c.kind() == NODE_ATTRPATH_VALUE) {
+            let (path, value) = super::binding_parts(&entry);
+            let Some(path) = path else { continue };
+            let attrs: Vec<SyntaxNode> = attrpath_attrs(&path).collect();
+            let Some(key) = attrs.first().and_then(static_attr_name) else { continue };
+            let literal = value.map(super::strip_parens).filter(|v| v.kind() == NODE_ATTR_SET);
+            match first.get(&key) {
+                None => {
+                    // The owner: a set written out, or an implicit set made by a path.
+                    let owner = if attrs.len() == 1 { literal.filter(is_rec) } else { None };
+                    first.insert(key, owner);
+                }
+                Some(owner) => {
+                    let owner = owner.clone();
+                    if let Some(owner) = &owner {
+                        let keys = self.extra_keys.entry(owner.text_range()).or_default();
+                        if attrs.len() > 1 {
+                            if let Some(name) = static_attr_name(&attrs[1]) {
+                                keys.push((name, attrs[1].text_range()));
+                            }
+                        } else if let Some(set) = &literal {
+                            keys.extend(set_keys(set));
+                        }
+                    }
+                    self.merged.insert(entry.text_range(), owner.map(|o| o.text_range()));
+                }
+            }
+        }
+    }
+
+    /// A binding of a set or `let`, walked in the scope Nix gives it after merging.
+    fn binding(&mut self, entry: &SyntaxNode) {
+        let Some(owner) = self.merged.remove(&entry.text_range()) else {
+            self.children(entry);
+            return;
+        };
+        let frame = owner.and_then(|o| self.owner_frames.get(&o).cloned());
+        let pushed = frame.is_some();
+        if let Some(frame) = frame {
+            self.frames.push(Frame::Names(frame));
+        }
+        for child in entry.children() {
+            let inner = super::strip_parens(child.clone());
+            if child.kind() != NODE_ATTRPATH && inner.kind() == NODE_ATTR_SET {
+                // A set merged into the owner: its own `rec` is lost.
+                self.plain_set(&inner);
+            } else {
+                self.expr(&child);
+            }
+        }
+        if pushed {
+            self.frames.pop();
         }
     }
 
@@ -427,6 +524,34 @@ impl Resolver {
         }
         self.frames.pop();
     }
+}
+
+fn is_rec(set: &SyntaxNode) -> bool {
+    set.children_with_tokens().any(|e| e.kind() == TOKEN_REC)
+}
+
+/// The static names a set written out defines.
+fn set_keys(set: &SyntaxNode) -> Vec<(String, TextRange)> {
+    let mut out = Vec::new();
+    for entry in set.children() {
+        match entry.kind() {
+            NODE_ATTRPATH_VALUE => {
+                let first = super::binding_parts(&entry).0.and_then(|p| attrpath_attrs(&p).next());
+                if let Some((first, name)) = first.and_then(|f| static_attr_name(&f).map(|n| (f, n))) {
+                    out.push((name, first.text_range()));
+                }
+            }
+            NODE_INHERIT => {
+                for attr in entry.children().filter(|c| c.kind() != NODE_INHERIT_FROM) {
+                    if let Some(name) = static_attr_name(&attr) {
+                        out.push((name, attr.text_range()));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 fn plain_def(ident: &SyntaxNode, kind: DefKind, binding: &SyntaxNode) -> Definition {
@@ -547,6 +672,28 @@ mod tests {
                 g 19..20 -> Undefined
                 def f used=false
                 def n used=true
+            "#]],
+        );
+    }
+
+    #[test]
+    fn merged_bindings_take_the_first_definitions_scope() {
+        // NixOS/nix#9020: the first `rec` set owns what merges into it…
+        check(
+            "{ a = rec { x = 1; }; a.y = x; a = { z = y; }; }",
+            expect![[r#"
+                x 28..29 -> RecAttr@12..13
+                y 41..42 -> RecAttr@24..25
+                def x used=true
+                def y used=true
+                def z used=false
+            "#]],
+        );
+        // …and a later `rec` set loses its scope.
+        check(
+            "{ a.x = 1; a = rec { y = 2; z = y; }; }",
+            expect![[r#"
+                y 32..33 -> Undefined
             "#]],
         );
     }
