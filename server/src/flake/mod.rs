@@ -3,8 +3,8 @@
 pub mod schema;
 
 use crate::syntax::{
-    attrpath_attrs, binding_parts, plain_string, static_attr_name, strip_parens, SyntaxKind, SyntaxNode,
-    TextRange,
+    attrpath_attrs, binding_parts, is_rec, plain_string, static_attr_name, strip_parens, SyntaxKind,
+    SyntaxNode, TextRange,
 };
 use SyntaxKind::*;
 
@@ -144,10 +144,6 @@ impl FlakeModel {
         let prefix: Vec<SyntaxNode> = rest.to_vec();
         collect_input_attrs(&mut self.inputs[index], prefix, value);
     }
-}
-
-fn is_rec(set: &SyntaxNode) -> bool {
-    set.children_with_tokens().any(|e| e.kind() == TOKEN_REC)
 }
 
 /// Flattens `{ url = …; inputs.x.follows = …; }` into paths below the input.

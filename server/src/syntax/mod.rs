@@ -42,6 +42,11 @@ pub fn plain_string(node: &SyntaxNode) -> Option<String> {
     Some(out)
 }
 
+/// Whether an attribute set is `rec { … }`.
+pub fn is_rec(set: &SyntaxNode) -> bool {
+    set.children_with_tokens().any(|e| e.kind() == SyntaxKind::TOKEN_REC)
+}
+
 /// Skips parentheses around an expression, as Nix's own syntax tree has none.
 pub fn strip_parens(mut node: SyntaxNode) -> SyntaxNode {
     while node.kind() == SyntaxKind::NODE_PAREN {

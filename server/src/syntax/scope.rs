@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use super::{attrpath_attrs, builtins, static_attr_name, SyntaxKind, SyntaxNode, TextRange};
+use super::{attrpath_attrs, builtins, is_rec, static_attr_name, SyntaxKind, SyntaxNode, TextRange};
 use SyntaxKind::*;
 
 pub type DefId = usize;
@@ -179,8 +179,7 @@ impl Resolver {
             NODE_LET_IN => self.recursive(node, ScopeKind::Let),
             NODE_LEGACY_LET => self.recursive(node, ScopeKind::LegacyLet),
             NODE_ATTR_SET => {
-                let is_rec = node.children_with_tokens().any(|e| e.kind() == TOKEN_REC);
-                if is_rec {
+                if is_rec(node) {
                     self.recursive(node, ScopeKind::Rec)
                 } else {
                     self.plain_set(node)
@@ -524,10 +523,6 @@ impl Resolver {
         }
         self.frames.pop();
     }
-}
-
-fn is_rec(set: &SyntaxNode) -> bool {
-    set.children_with_tokens().any(|e| e.kind() == TOKEN_REC)
 }
 
 /// The static names a set written out defines.
