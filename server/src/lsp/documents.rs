@@ -84,7 +84,7 @@ impl Documents {
             return;
         }
         let mut text = entry.text.to_string();
-        apply_changes(&mut text, &params.content_changes, enc);
+        apply_changes(&mut text, &entry.line_index, &params.content_changes, enc);
         *entry = Snapshot::new(uri, Some(version), text, false);
     }
 }
@@ -96,13 +96,20 @@ fn read_file(uri: Url, path: &Path) -> Result<Snapshot, String> {
 }
 
 /// Applies content changes in order; each range refers to the text left by the previous one.
-pub fn apply_changes(text: &mut String, changes: &[TextDocumentContentChangeEvent], enc: PositionEncoding) {
-    for change in changes {
+/// `index` is the line index of `text` as given; later changes get a fresh one.
+pub fn apply_changes(
+    text: &mut String,
+    index: &LineIndex,
+    changes: &[TextDocumentContentChangeEvent],
+    enc: PositionEncoding,
+) {
+    let mut fresh: Option<LineIndex> = None;
+    for (i, change) in changes.iter().enumerate() {
         match change.range {
             None => *text = change.text.clone(),
             Some(range) => {
-                let index = LineIndex::new(text);
-                let (start, end) = convert::offset_range(&index, text, range, enc);
+                let index = if i == 0 { index } else { fresh.insert(LineIndex::new(text)) };
+                let (start, end) = convert::offset_range(index, text, range, enc);
                 text.replace_range(usize::from(start)..usize::from(end), &change.text);
             }
         }
@@ -113,6 +120,12 @@ pub fn apply_changes(text: &mut String, changes: &[TextDocumentContentChangeEven
 mod tests {
     use super::*;
     use tower_lsp::lsp_types::{Position, Range};
+
+    /// Applies changes to a text whose line index is not at hand yet.
+    fn apply(text: &mut String, changes: &[TextDocumentContentChangeEvent], enc: PositionEncoding) {
+        let index = LineIndex::new(text);
+        apply_changes(text, &index, changes, enc);
+    }
 
     fn change(l1: u32, c1: u32, l2: u32, c2: u32, text: &str) -> TextDocumentContentChangeEvent {
         TextDocumentContentChangeEvent {
@@ -126,15 +139,15 @@ mod tests {
     fn incremental_changes_with_multi_byte_text() {
         let mut text = "let é = \"😀\";\nin é".to_string();
         // After the emoji (2 UTF-16 units) insert "x".
-        apply_changes(&mut text, &[change(0, 11, 0, 11, "x")], PositionEncoding::Utf16);
+        apply(&mut text, &[change(0, 11, 0, 11, "x")], PositionEncoding::Utf16);
         assert_eq!(text, "let é = \"😀x\";\nin é");
         // In UTF-8 the same place is byte 14.
-        apply_changes(&mut text, &[change(0, 15, 0, 15, "y")], PositionEncoding::Utf8);
+        apply(&mut text, &[change(0, 15, 0, 15, "y")], PositionEncoding::Utf8);
         assert_eq!(text, "let é = \"😀xy\";\nin é");
         // Replace across lines, then a full replacement.
-        apply_changes(&mut text, &[change(0, 15, 1, 3, "z")], PositionEncoding::Utf16);
+        apply(&mut text, &[change(0, 15, 1, 3, "z")], PositionEncoding::Utf16);
         assert_eq!(text, "let é = \"😀xy\";zé");
-        apply_changes(
+        apply(
             &mut text,
             &[TextDocumentContentChangeEvent { range: None, range_length: None, text: "1".into() }],
             PositionEncoding::Utf16,
@@ -145,10 +158,10 @@ mod tests {
     #[test]
     fn out_of_range_changes_are_clamped() {
         let mut text = "ab\ncd".to_string();
-        apply_changes(&mut text, &[change(9, 9, 12, 0, "!")], PositionEncoding::Utf16);
+        apply(&mut text, &[change(9, 9, 12, 0, "!")], PositionEncoding::Utf16);
         assert_eq!(text, "ab\ncd!");
         // A range whose end comes before its start is read backwards.
-        apply_changes(&mut text, &[change(0, 2, 0, 0, "")], PositionEncoding::Utf16);
+        apply(&mut text, &[change(0, 2, 0, 0, "")], PositionEncoding::Utf16);
         assert_eq!(text, "\ncd!");
     }
 }
