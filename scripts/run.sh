@@ -9,7 +9,7 @@ if [ "$(id -u)" = 0 ]; then bash "$shared/tools/install-nix.sh"; fi
 cargo build --release --locked
 bin=target/release/flake-lsp
 "$bin" --version
-if [ $# -eq 0 ]; then set -- "$shared/fixtures/seeds"; fi
+if [ $# -eq 0 ]; then set -- "$shared"/fixtures/seeds/*/flake.nix; fi
 status=0
 "$bin" check "$@" || status=$?
 echo
