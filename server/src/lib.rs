@@ -8,4 +8,5 @@ pub mod cli;
 pub mod flake;
 pub mod ide;
 pub mod lsp;
+pub mod nix;
 pub mod syntax;

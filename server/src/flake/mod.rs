@@ -1,5 +1,6 @@
 //! The flake schema and a model of `flake.nix` read without evaluation.
 
+pub mod lock;
 pub mod schema;
 
 use crate::syntax::{

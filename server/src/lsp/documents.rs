@@ -7,7 +7,7 @@
 //! the document's is ignored and logged.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use dashmap::DashMap;
 use tower_lsp::lsp_types::{
@@ -16,6 +16,7 @@ use tower_lsp::lsp_types::{
 };
 
 use super::convert;
+use crate::ide::{Analysis, FileKind};
 use crate::syntax::{LineIndex, PositionEncoding};
 
 /// One version of a document's text, shared by the features that read it.
@@ -27,13 +28,29 @@ pub struct Snapshot {
     pub line_index: Arc<LineIndex>,
     /// The file on disk was not valid UTF-8 and was read with replacements.
     pub lossy: bool,
+    /// Parsed on first use, then shared by every feature that reads this version.
+    analysis: Arc<OnceLock<Arc<Analysis>>>,
 }
 
 impl Snapshot {
     fn new(uri: Url, version: Option<i32>, text: String, lossy: bool) -> Snapshot {
         let line_index = Arc::new(LineIndex::new(&text));
-        Snapshot { uri, version, text: Arc::from(text), line_index, lossy }
+        Snapshot { uri, version, text: Arc::from(text), line_index, lossy, analysis: Default::default() }
     }
+
+    pub fn kind(&self) -> FileKind {
+        file_kind(&self.uri)
+    }
+
+    /// The analysis of this version. The first caller parses; the others wait and share it.
+    pub fn analysis(&self) -> Arc<Analysis> {
+        self.analysis.get_or_init(|| Arc::new(Analysis::new(self.text.clone(), self.kind()))).clone()
+    }
+}
+
+pub fn file_kind(uri: &Url) -> FileKind {
+    let name = uri.path_segments().and_then(|mut s| s.next_back().map(str::to_string)).unwrap_or_default();
+    FileKind::of_path(Path::new(&name))
 }
 
 #[derive(Default)]

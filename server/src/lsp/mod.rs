@@ -3,13 +3,16 @@
 
 pub mod convert;
 pub mod documents;
+mod features;
 mod ordered;
 mod server;
 mod transport;
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
+use crate::ide::docs::BuiltinDocs;
+use crate::ide::format::Formatter;
 use crate::ide::DiagnosticsConfig;
 use crate::syntax::PositionEncoding;
 
@@ -21,6 +24,9 @@ pub struct State {
     pub documents: documents::Documents,
     utf8: AtomicBool,
     pub config: RwLock<DiagnosticsConfig>,
+    pub formatter: RwLock<Formatter>,
+    /// Documentation of builtins, once read from the installed Nix (or our own).
+    pub builtin_docs: OnceLock<Arc<BuiltinDocs>>,
 }
 
 impl State {
@@ -38,6 +44,14 @@ impl State {
 
     pub fn diagnostics_config(&self) -> DiagnosticsConfig {
         self.config.read().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    pub fn formatter(&self) -> Formatter {
+        self.formatter.read().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    pub fn builtin_docs(&self) -> Option<Arc<BuiltinDocs>> {
+        self.builtin_docs.get().cloned()
     }
 }
 

@@ -2,7 +2,6 @@
 //! publishing. Text changes are applied before these handlers run (see `ordered.rs`).
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -14,8 +13,10 @@ use tower_lsp::lsp_types::*;
 use tower_lsp::{Client, ClientSocket, LanguageServer, LspService};
 
 use super::documents::Snapshot;
+use super::features::{self, Needs};
 use super::{convert, State};
-use crate::ide::{self, DiagnosticsConfig, FileKind};
+use crate::ide::format::Formatter;
+use crate::ide::{self, DiagnosticsConfig};
 use crate::syntax::PositionEncoding;
 
 pub struct Backend {
@@ -65,29 +66,52 @@ fn disabled_codes(settings: &Value) -> Option<Vec<String>> {
     Some(list.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
 }
 
+/// `flakeLsp.formatting.command`: `Some(None)` when set to null or empty (the built-in
+/// formatter), `None` when absent.
+fn formatter_command(settings: &Value) -> Option<Option<Vec<String>>> {
+    let section = settings.get("flakeLsp").unwrap_or(settings);
+    let value = section.get("formatting")?.get("command")?;
+    Some(match value {
+        Value::Array(items) => Some(items.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()),
+        Value::String(s) if !s.trim().is_empty() => Some(s.split_whitespace().map(str::to_string).collect()),
+        _ => None,
+    })
+}
+
 impl Backend {
+    pub(crate) fn state(&self) -> &Arc<State> {
+        &self.state
+    }
+
     async fn apply_settings(&self, settings: &Value) {
-        let Some(names) = disabled_codes(settings) else { return };
-        let (config, unknown) = DiagnosticsConfig::from_names(names.iter().map(String::as_str));
-        if !unknown.is_empty() {
-            self.client
-                .show_message(
-                    MessageType::WARNING,
-                    format!(
-                        "flake-lsp: unknown diagnostic code(s) in flakeLsp.diagnostics.disabled: {}",
-                        unknown.join(", ")
-                    ),
-                )
-                .await;
-        }
-        let changed = match self.state.config.write() {
-            Ok(mut current) => {
-                let changed = *current != config;
-                *current = config;
-                changed
+        let mut changed = false;
+        if let Some(command) = formatter_command(settings) {
+            let formatter = match command {
+                Some(argv) if !argv.is_empty() => Formatter::Command(argv),
+                _ => Formatter::Builtin,
+            };
+            if let Ok(mut current) = self.state.formatter.write() {
+                *current = formatter;
             }
-            Err(_) => false,
-        };
+        }
+        if let Some(names) = disabled_codes(settings) {
+            let (config, unknown) = DiagnosticsConfig::from_names(names.iter().map(String::as_str));
+            if !unknown.is_empty() {
+                self.client
+                    .show_message(
+                        MessageType::WARNING,
+                        format!(
+                            "flake-lsp: unknown diagnostic code(s) in flakeLsp.diagnostics.disabled: {}",
+                            unknown.join(", ")
+                        ),
+                    )
+                    .await;
+            }
+            if let Ok(mut current) = self.state.config.write() {
+                changed = *current != config;
+                *current = config;
+            }
+        }
         if changed {
             for uri in self.state.documents.open_uris() {
                 self.schedule_diagnostics(uri);
@@ -157,6 +181,18 @@ impl Backend {
         });
     }
 
+    /// Formats, and tells the user when the formatter failed or is missing: a failed request
+    /// alone is easy to miss.
+    async fn format(&self, uri: &Url, range: Option<Range>) -> Result<Option<Vec<TextEdit>>> {
+        let formatter = self.state.formatter();
+        let result =
+            self.with_analysis(uri, Needs::Text, move |ctx| features::format(ctx, &formatter, range)).await?;
+        if let Err(err) = &result {
+            self.client.show_message(MessageType::ERROR, format!("flake-lsp: {}", err.message)).await;
+        }
+        result
+    }
+
     async fn document_text(&self, params: DocumentTextParams) -> Result<DocumentText> {
         let uri = params.text_document.uri;
         let open = self.state.documents.is_open(&uri);
@@ -179,18 +215,13 @@ impl Backend {
     }
 }
 
-pub fn file_kind(uri: &Url) -> FileKind {
-    let name = uri.path_segments().and_then(|mut s| s.next_back().map(str::to_string)).unwrap_or_default();
-    FileKind::of_path(Path::new(&name))
-}
-
 fn compute_diagnostics(
     snapshot: &Snapshot,
     config: &DiagnosticsConfig,
     enc: PositionEncoding,
 ) -> Vec<Diagnostic> {
     let text = &snapshot.text;
-    ide::diagnostics(text, file_kind(&snapshot.uri), config)
+    ide::diagnostics::diagnostics_for(&snapshot.analysis(), config)
         .iter()
         .map(|d| convert::diagnostic(&snapshot.uri, &snapshot.line_index, text, d, enc))
         .collect()
@@ -226,6 +257,39 @@ impl LanguageServer for Backend {
                     will_save_wait_until: None,
                     save: None,
                 })),
+                completion_provider: Some(CompletionOptions {
+                    trigger_characters: Some(vec![".".into(), "\"".into(), ":".into()]),
+                    ..CompletionOptions::default()
+                }),
+                hover_provider: Some(HoverProviderCapability::Simple(true)),
+                definition_provider: Some(OneOf::Left(true)),
+                references_provider: Some(OneOf::Left(true)),
+                document_highlight_provider: Some(OneOf::Left(true)),
+                rename_provider: Some(OneOf::Right(RenameOptions {
+                    prepare_provider: Some(true),
+                    work_done_progress_options: Default::default(),
+                })),
+                document_symbol_provider: Some(OneOf::Left(true)),
+                folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
+                selection_range_provider: Some(SelectionRangeProviderCapability::Simple(true)),
+                semantic_tokens_provider: Some(SemanticTokensServerCapabilities::SemanticTokensOptions(
+                    SemanticTokensOptions {
+                        legend: features::semantic_tokens_legend(),
+                        range: Some(true),
+                        full: Some(SemanticTokensFullOptions::Bool(true)),
+                        work_done_progress_options: Default::default(),
+                    },
+                )),
+                document_link_provider: Some(DocumentLinkOptions {
+                    resolve_provider: Some(false),
+                    work_done_progress_options: Default::default(),
+                }),
+                code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+                    code_action_kinds: Some(vec![CodeActionKind::QUICKFIX, CodeActionKind::REFACTOR_REWRITE]),
+                    ..CodeActionOptions::default()
+                })),
+                document_formatting_provider: Some(OneOf::Left(true)),
+                document_range_formatting_provider: Some(OneOf::Left(true)),
                 ..ServerCapabilities::default()
             },
             server_info: Some(ServerInfo {
@@ -236,6 +300,11 @@ impl LanguageServer for Backend {
     }
 
     async fn initialized(&self, _: InitializedParams) {
+        let state = self.state.clone();
+        tokio::task::spawn_blocking(move || {
+            let docs = ide::docs::BuiltinDocs::from_installed_nix();
+            let _ = state.builtin_docs.set(Arc::new(docs));
+        });
         if self.pull_configuration.load(Ordering::Acquire) {
             self.pull_settings().await;
         }
@@ -262,8 +331,130 @@ impl LanguageServer for Backend {
         self.client.publish_diagnostics(uri, Vec::new(), None).await;
     }
 
+    async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        let pos = params.text_document_position;
+        self.with_analysis(&pos.text_document.uri, Needs::Lock, move |ctx| {
+            features::completion(ctx, pos.position)
+        })
+        .await
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        let pos = params.text_document_position_params;
+        self.with_analysis(&pos.text_document.uri, Needs::Lock, move |ctx| features::hover(ctx, pos.position))
+            .await
+    }
+
+    async fn goto_definition(&self, params: GotoDefinitionParams) -> Result<Option<GotoDefinitionResponse>> {
+        let pos = params.text_document_position_params;
+        self.with_analysis(&pos.text_document.uri, Needs::Text, move |ctx| {
+            features::definition(ctx, pos.position)
+        })
+        .await
+    }
+
+    async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
+        let pos = params.text_document_position;
+        let include = params.context.include_declaration;
+        self.with_analysis(&pos.text_document.uri, Needs::Text, move |ctx| {
+            features::references(ctx, pos.position, include)
+        })
+        .await
+    }
+
+    async fn document_highlight(
+        &self,
+        params: DocumentHighlightParams,
+    ) -> Result<Option<Vec<DocumentHighlight>>> {
+        let pos = params.text_document_position_params;
+        self.with_analysis(&pos.text_document.uri, Needs::Text, move |ctx| {
+            features::highlights(ctx, pos.position)
+        })
+        .await
+    }
+
+    async fn prepare_rename(
+        &self,
+        params: TextDocumentPositionParams,
+    ) -> Result<Option<PrepareRenameResponse>> {
+        self.with_analysis(&params.text_document.uri, Needs::Text, move |ctx| {
+            features::prepare_rename(ctx, params.position)
+        })
+        .await?
+    }
+
+    async fn rename(&self, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
+        let pos = params.text_document_position;
+        let new_name = params.new_name;
+        self.with_analysis(&pos.text_document.uri, Needs::Text, move |ctx| {
+            features::rename(ctx, pos.position, &new_name)
+        })
+        .await?
+    }
+
+    async fn document_symbol(&self, params: DocumentSymbolParams) -> Result<Option<DocumentSymbolResponse>> {
+        self.with_analysis(&params.text_document.uri, Needs::Text, features::document_symbols).await
+    }
+
+    async fn folding_range(&self, params: FoldingRangeParams) -> Result<Option<Vec<FoldingRange>>> {
+        self.with_analysis(&params.text_document.uri, Needs::Text, features::folding_ranges).await
+    }
+
+    async fn selection_range(&self, params: SelectionRangeParams) -> Result<Option<Vec<SelectionRange>>> {
+        let positions = params.positions;
+        self.with_analysis(&params.text_document.uri, Needs::Text, move |ctx| {
+            features::selection_ranges(ctx, &positions)
+        })
+        .await
+    }
+
+    async fn semantic_tokens_full(
+        &self,
+        params: SemanticTokensParams,
+    ) -> Result<Option<SemanticTokensResult>> {
+        self.with_analysis(&params.text_document.uri, Needs::Text, |ctx| {
+            let data = features::semantic_tokens(ctx, None);
+            Some(SemanticTokensResult::Tokens(SemanticTokens { result_id: None, data }))
+        })
+        .await
+    }
+
+    async fn semantic_tokens_range(
+        &self,
+        params: SemanticTokensRangeParams,
+    ) -> Result<Option<SemanticTokensRangeResult>> {
+        let range = params.range;
+        self.with_analysis(&params.text_document.uri, Needs::Text, move |ctx| {
+            let data = features::semantic_tokens(ctx, Some(range));
+            Some(SemanticTokensRangeResult::Tokens(SemanticTokens { result_id: None, data }))
+        })
+        .await
+    }
+
+    async fn document_link(&self, params: DocumentLinkParams) -> Result<Option<Vec<DocumentLink>>> {
+        self.with_analysis(&params.text_document.uri, Needs::Text, features::document_links).await
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        let config = self.state.diagnostics_config();
+        let range = params.range;
+        let diagnostics = params.context.diagnostics;
+        self.with_analysis(&params.text_document.uri, Needs::Text, move |ctx| {
+            features::code_actions(ctx, range, &config, &diagnostics)
+        })
+        .await
+    }
+
+    async fn formatting(&self, params: DocumentFormattingParams) -> Result<Option<Vec<TextEdit>>> {
+        self.format(&params.text_document.uri, None).await
+    }
+
+    async fn range_formatting(&self, params: DocumentRangeFormattingParams) -> Result<Option<Vec<TextEdit>>> {
+        self.format(&params.text_document.uri, Some(params.range)).await
+    }
+
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
-        if disabled_codes(&params.settings).is_some() {
+        if disabled_codes(&params.settings).is_some() || formatter_command(&params.settings).is_some() {
             self.apply_settings(&params.settings).await;
         } else if self.pull_configuration.load(Ordering::Acquire) {
             self.pull_settings().await;

@@ -7,8 +7,8 @@ mod names;
 
 use std::collections::HashSet;
 
-use crate::syntax::scope::NameResolution;
-use crate::syntax::{self, Parsed, TextRange};
+use super::Analysis;
+use crate::syntax::{self, TextRange};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
@@ -184,49 +184,30 @@ impl FileKind {
     }
 }
 
-/// Everything we know about one file without evaluating it.
-pub struct FileAnalysis {
-    pub parsed: Parsed,
-    pub names: NameResolution,
-}
-
-impl FileAnalysis {
-    pub fn new(text: &str) -> FileAnalysis {
-        let parsed = syntax::parse(text);
-        let names = NameResolution::new(&parsed.root);
-        FileAnalysis { parsed, names }
-    }
-}
-
 /// All diagnostics for a file, in text order.
 pub fn diagnostics(text: &str, kind: FileKind, config: &DiagnosticsConfig) -> Vec<Diagnostic> {
-    let analysis = FileAnalysis::new(text);
-    diagnostics_for(&analysis, kind, config)
+    diagnostics_for(&Analysis::of(text, kind), config)
 }
 
-pub fn diagnostics_for(
-    analysis: &FileAnalysis,
-    kind: FileKind,
-    config: &DiagnosticsConfig,
-) -> Vec<Diagnostic> {
+pub fn diagnostics_for(analysis: &Analysis, config: &DiagnosticsConfig) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    for err in &analysis.parsed.errors {
+    for err in analysis.errors() {
         let code = match err.kind {
             syntax::SyntaxErrorKind::Syntax => Code::SyntaxError,
             syntax::SyntaxErrorKind::DuplicatedFormal => Code::DuplicatedFormal,
         };
         out.push(Diagnostic::new(code, err.range, err.message.clone()));
     }
-    let root = &analysis.parsed.root;
+    let root = &analysis.root();
     let mut skip_formals = Vec::new();
-    if kind == FileKind::Flake {
+    if analysis.kind() == FileKind::Flake {
         let flake = crate::flake::FlakeModel::new(root);
         if let Some(outputs) = &flake.outputs {
             skip_formals.push(outputs.text_range());
         }
-        flake::check(&flake, root, &analysis.names, &mut out);
+        flake::check(&flake, root, analysis.names(), &mut out);
     }
-    names::check(root, &analysis.names, &skip_formals, &mut out);
+    names::check(root, analysis.names(), &skip_formals, &mut out);
     duplicates::check(root, &mut out);
     out.retain(|d| !config.disabled.contains(&d.code));
     out.sort_by(|a, b| {

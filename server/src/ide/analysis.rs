@@ -1,0 +1,79 @@
+//! One version of one file, analysed once and shared by every feature that asks.
+//!
+//! rowan's `SyntaxNode` cannot cross threads, so the tree is kept as its green node (shared,
+//! immutable) and each feature builds its own cursor over it, which is cheap. Name resolution
+//! is computed on first use.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use rowan::GreenNode;
+
+use super::FileKind;
+use crate::flake::lock::FlakeLock;
+use crate::syntax::scope::NameResolution;
+use crate::syntax::{self, SyntaxError, SyntaxNode};
+
+pub struct Analysis {
+    text: Arc<str>,
+    kind: FileKind,
+    green: GreenNode,
+    errors: Vec<SyntaxError>,
+    names: OnceLock<NameResolution>,
+}
+
+impl Analysis {
+    pub fn new(text: Arc<str>, kind: FileKind) -> Analysis {
+        let parsed = syntax::parse(&text);
+        let green = parsed.root.green().to_owned();
+        Analysis { text, kind, green, errors: parsed.errors, names: OnceLock::new() }
+    }
+
+    /// For tests and the CLI: analyses `text` as a file of `kind`.
+    pub fn of(text: &str, kind: FileKind) -> Analysis {
+        Analysis::new(Arc::from(text), kind)
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    pub fn kind(&self) -> FileKind {
+        self.kind
+    }
+
+    /// A fresh cursor over the tree.
+    pub fn root(&self) -> SyntaxNode {
+        SyntaxNode::new_root(self.green.clone())
+    }
+
+    pub fn errors(&self) -> &[SyntaxError] {
+        &self.errors
+    }
+
+    pub fn names(&self) -> &NameResolution {
+        self.names.get_or_init(|| NameResolution::new(&self.root()))
+    }
+}
+
+/// What a feature may know about the file beyond its text: where it is, and the flake's lock.
+#[derive(Clone, Default)]
+pub struct FileContext {
+    /// The file on disk, when it is one (relative paths resolve against its directory).
+    pub path: Option<PathBuf>,
+    /// The `flake.lock` beside the flake, when there is one and it could be read.
+    pub lock: Option<Arc<FlakeLock>>,
+    /// Documentation of builtins from the installed Nix, when it could be read.
+    pub builtin_docs: Option<Arc<super::docs::BuiltinDocs>>,
+}
+
+impl FileContext {
+    pub fn for_path(path: &Path) -> FileContext {
+        FileContext { path: Some(path.to_path_buf()), ..FileContext::default() }
+    }
+
+    /// The directory relative paths in this file start from.
+    pub fn dir(&self) -> Option<&Path> {
+        self.path.as_deref().and_then(Path::parent)
+    }
+}
