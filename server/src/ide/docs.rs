@@ -35,3 +35,12 @@ impl BuiltinDocs {
         None
     }
 }
+
+/// The documentation of builtin `name` (`map`, or `builtins.map` given as `map`): from `docs`
+/// when the installed Nix's were loaded, else flake-lsp's own.
+pub fn lookup(docs: Option<&BuiltinDocs>, name: &str) -> Option<BuiltinDoc> {
+    match docs {
+        Some(docs) => docs.get(name),
+        None => BuiltinDocs::fallback().get(name),
+    }
+}
