@@ -311,7 +311,7 @@ fn structure_symbols_folding_selection_links_and_tokens() {
 
     let full = server.request("textDocument/semanticTokens/full", doc.clone());
     let data = full["data"].as_array().unwrap();
-    assert!(data.len() > 100 && data.len() % 5 == 0, "{} numbers", data.len());
+    assert!(data.len() > 100 && data.len().is_multiple_of(5), "{} numbers", data.len());
     // The first token is `inputs` on line 1, an attribute name (property).
     let legend = server_legend();
     assert_eq!(data[0], 1);
