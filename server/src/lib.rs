@@ -5,6 +5,7 @@
 //! See docs/architecture.md.
 
 pub mod cli;
+pub mod env;
 pub mod flake;
 pub mod ide;
 pub mod lsp;
