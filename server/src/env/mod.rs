@@ -2,3 +2,4 @@
 //! result, and keep untrusted flakes from running anything. DESIGN.md, "The environment engine".
 
 pub mod apply;
+pub mod python;
