@@ -66,7 +66,7 @@ impl Default for ApplyOptions {
 }
 
 /// What applying changed, relative to the starting environment.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EnvDiff {
     /// Variables to set, in name order. PATH holds the shell's entries first.
     pub set: BTreeMap<String, String>,

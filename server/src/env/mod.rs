@@ -2,5 +2,6 @@
 //! result, and keep untrusted flakes from running anything. DESIGN.md, "The environment engine".
 
 pub mod apply;
+pub mod cache;
 pub mod python;
 pub mod trust;
