@@ -1,1 +1,2 @@
 //! The only code that starts `nix`.
+pub mod internal_json;
