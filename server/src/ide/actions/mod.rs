@@ -331,6 +331,38 @@ pub(crate) mod tests {
         assert!(failures.is_empty(), "Nix refuses fixed files:\n{}", failures.join("\n\n"));
     }
 
+    /// Removing what is unused does not change what a file evaluates to. Needs
+    /// `nix-instantiate` on PATH.
+    #[test]
+    fn nix_evaluates_cleaned_files_the_same() {
+        let eval = |text: &str| {
+            let out = std::process::Command::new("nix-instantiate")
+                .args(["--eval", "--strict", "-E"])
+                .arg(text)
+                .output()
+                .ok()?;
+            out.status.success().then(|| String::from_utf8_lossy(&out.stdout).to_string())
+        };
+        if eval("1").is_none() {
+            println!("note: nix-instantiate is not on PATH or cannot evaluate; skipping");
+            return;
+        }
+        let mut compared = 0;
+        for text in cleanup::tests::FIXTURES {
+            let Some(before) = eval(text) else { continue };
+            for (action, fixed) in every_fix(text, FileKind::Nix) {
+                assert_eq!(
+                    eval(&fixed).as_ref(),
+                    Some(&before),
+                    "`{}` changes the value of\n{text}",
+                    action.title
+                );
+                compared += 1;
+            }
+        }
+        assert!(compared > 10, "only {compared} fixes compared");
+    }
+
     #[test]
     fn only_diagnostics_in_range() {
         let text = "let a = 1; b = 2; in 3";
