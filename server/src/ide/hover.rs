@@ -574,58 +574,50 @@ mod tests {
         format!("{}$0{}", &FLAKE[..start + 1], &FLAKE[start + 1..])
     }
 
+    /// Builtins' documentation depends on what is loaded: only the structure is checked (the
+    /// range, the signature's name, and that some text follows it).
+    fn check_builtin(fixture: &str, expect: Expect) {
+        let (text, offset) = cursor(fixture);
+        let analysis = Analysis::of(&text, FileKind::Nix);
+        let out = match hover(&analysis, &FileContext::default(), offset) {
+            Some(h) => {
+                let mut parts = h.markdown.splitn(3, "```");
+                let (before, code, after) = (parts.next(), parts.next(), parts.next());
+                let signature =
+                    code.and_then(|c| c.strip_prefix("nix\n")).and_then(|c| c.split_whitespace().next());
+                format!(
+                    "{} before={:?} signature={:?} text_after={}",
+                    show(&text, h.range),
+                    before.unwrap_or(""),
+                    signature,
+                    after.is_some_and(|a| !a.trim().is_empty())
+                )
+            }
+            None => "no hover".to_string(),
+        };
+        expect.assert_eq(&out);
+    }
+
     #[test]
     fn builtins() {
-        check(
+        check_builtin(
             "ma$0p f [ ]",
-            expect![[r#"
-                1:1 "map"
-                ```nix
-                builtins.map
-                ```
-
-                A Nix builtin."#]],
+            expect![[r#"1:1 "map" before="" signature=Some("builtins.map") text_after=true"#]],
         );
-        check(
+        check_builtin(
             "builtins.attrNa$0mes { }",
-            expect![[r#"
-                1:10 "attrNames"
-                ```nix
-                builtins.attrNames
-                ```
-
-                A Nix builtin."#]],
+            expect![[r#"1:10 "attrNames" before="" signature=Some("builtins.attrNames") text_after=true"#]],
         );
-        check(
+        check_builtin(
             "builti$0ns.attrNames { }",
-            expect![[r#"
-                1:1 "builtins"
-                ```nix
-                builtins
-                ```
-
-                The set of every builtin function and constant."#]],
+            expect![[r#"1:1 "builtins" before="" signature=Some("builtins") text_after=true"#]],
         );
-        check(
+        check_builtin(
             "__attrNa$0mes { }",
-            expect![[r#"
-                1:1 "__attrNames"
-                ```nix
-                builtins.attrNames
-                ```
-
-                A Nix builtin."#]],
+            expect![[r#"1:1 "__attrNames" before="" signature=Some("builtins.attrNames") text_after=true"#]],
         );
-        check(
-            "t$0rue",
-            expect![[r#"
-                1:1 "true"
-                ```nix
-                true
-                ```
-
-                A boolean constant."#]],
-        );
+        check_builtin("t$0rue", expect![[r#"1:1 "true" before="" signature=Some("true") text_after=true"#]]);
+        check_builtin("null$0", expect![[r#"1:1 "null" before="" signature=Some("null") text_after=true"#]]);
         check(
             "builtins.nope$0",
             expect![[r#"
@@ -634,6 +626,20 @@ mod tests {
         );
         // A shadowed `builtins` is just a name.
         check("let builtins = { }; in builtins.map$0", expect!["no hover"]);
+    }
+
+    #[test]
+    fn builtin_documentation_when_there_is_none() {
+        assert_eq!(
+            builtin(&FileContext::default(), "true").lines().take(3).collect::<Vec<_>>(),
+            ["```nix", "true", "```"]
+        );
+        if crate::ide::docs::lookup(None, "map").is_none() {
+            assert_eq!(
+                builtin(&FileContext::default(), "map"),
+                "```nix\nbuiltins.map\n```\n\nA Nix builtin."
+            );
+        }
     }
 
     #[test]

@@ -251,6 +251,11 @@ mod tests {
         // An argument that is not declared is its own definition; `self` too.
         check_flake("{ outputs = { self, other$0 }: { }; }", expect![[r#"1:21 "other" in 1:21 "other""#]]);
         check_flake("{ outputs = { self$0 }: { }; }", expect![[r#"1:15 "self" in 1:15 "self""#]]);
+        // `outputs` taking the inputs as one parameter.
+        check_flake(
+            "{ inputs.a.url = \"path:./a\"; outputs = inputs: inputs.a$0.x; }",
+            expect![[r#"1:10 "a" in 1:3 "inputs.a.url = \"path:./a\";""#]],
+        );
         // Outside flake.nix nothing is special.
         check(flake, expect![[r#"4:21 "nixpkgs" in 4:21 "nixpkgs""#]]);
     }

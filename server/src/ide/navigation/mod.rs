@@ -140,3 +140,41 @@ pub(crate) mod test_util {
         (line, col)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ide::{FileContext, FileKind};
+
+    /// Every feature at every offset (and one past the end) of texts that are broken, empty,
+    /// or not ASCII: nothing panics.
+    #[test]
+    fn every_offset_is_safe() {
+        let texts = [
+            "",
+            "let",
+            "let a = ",
+            "{ a, b ? a, ... }@args: with args; [ a b c \"é☃\" ./x/${a} ]",
+            "x: let inherit x; inherit (x) y; in rec { z = y; inherit z; }",
+            "{\n  inputs.n.url = \"github:a/b\";\r\n  outputs = { self, n }@i: i.n // { packages = 1; };\n}",
+            "{ outputs = { self, ... }: (import ./. { }).eachDefaultSystem (s: { devShell = 1; }); ",
+        ];
+        let ctx = FileContext::default();
+        for text in texts {
+            for kind in [FileKind::Nix, FileKind::Flake] {
+                let analysis = Analysis::of(text, kind);
+                for offset in 0..=text.len() as u32 + 1 {
+                    let offset = TextSize::from(offset);
+                    goto_definition(&analysis, &ctx, offset);
+                    references(&analysis, offset, true);
+                    highlights(&analysis, offset);
+                    let _ = prepare_rename(&analysis, offset);
+                    if let Ok(edits) = rename(&analysis, offset, "renamed") {
+                        crate::ide::apply_edits(text, &edits);
+                    }
+                    crate::ide::hover::hover(&analysis, &ctx, offset);
+                }
+            }
+        }
+    }
+}
