@@ -643,6 +643,21 @@ mod tests {
     }
 
     #[test]
+    fn documentation_from_the_installed_nix_when_loaded() {
+        let json = r#"{"map":{"args":["fn","xs"],"arity":2,"doc":"Nix's own words."}}"#;
+        let docs = std::sync::Arc::new(BuiltinDocs::from_dump(json).unwrap());
+        let ctx = FileContext { builtin_docs: Some(docs), ..FileContext::default() };
+        let items = completion(&Analysis::of("builtins.", FileKind::Nix), &ctx, 9.into());
+        let map = items.iter().find(|i| i.label == "map").unwrap();
+        assert_eq!(
+            (map.detail.as_deref(), map.documentation.as_deref()),
+            (Some("map fn xs"), Some("Nix's own words."))
+        );
+        let head = items.iter().find(|i| i.label == "head").unwrap();
+        assert_eq!(head.detail.as_deref(), Some("head list"));
+    }
+
+    #[test]
     fn names_in_scope_innermost_first() {
         check(
             r#"let a = 1; inherit (x) b; f = x: { y ? 1, ... }@args: $0; in f"#,
