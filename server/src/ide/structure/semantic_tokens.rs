@@ -9,15 +9,14 @@
 //! Cost: references and definitions are looked up by binary search in lists sorted once per
 //! call; with a range, only the tree around it is walked and only the names in it are sorted.
 
-use std::collections::HashMap;
-
-use rowan::{NodeOrToken, WalkEvent};
+use rnix::NixLanguage;
+use rowan::{GreenNodeData, Language, NodeOrToken};
 
 use super::{modifiers, output_parts, OutputPart, Token, TokenKind};
 use crate::flake::{schema, FlakeModel};
 use crate::ide::{Analysis, FileKind};
 use crate::syntax::scope::{DefId, DefKind, NameResolution, Resolution};
-use crate::syntax::{strip_parens, SyntaxKind, SyntaxNode, SyntaxToken, TextRange, TextSize};
+use crate::syntax::{SyntaxKind, SyntaxNode, TextRange, TextSize};
 use SyntaxKind::*;
 
 /// Tokens in text order, none spanning a line break, none overlapping; only those that touch
@@ -45,31 +44,18 @@ pub fn semantic_tokens(analysis: &Analysis, range: Option<TextRange>) -> Vec<Tok
         FileKind::Flake => flake_output_sets(&root, names),
         FileKind::Nix => Vec::new(),
     };
+    let function_values = function_values(&root, names, &refs, &defs);
     let mut highlighter = Highlighter {
         text: analysis.text(),
-        root: root.clone(),
         names,
         refs,
         defs,
-        functions: HashMap::new(),
+        function_values,
         output_sets,
         range,
         out: Vec::new(),
     };
-    let mut walk = root.preorder_with_tokens();
-    while let Some(event) = walk.next() {
-        let WalkEvent::Enter(element) = event else { continue };
-        let element_range = element.text_range();
-        if element_range.start() > range.end() {
-            break;
-        }
-        match element {
-            NodeOrToken::Node(_) if !touches(element_range, range) => walk.skip_subtree(),
-            NodeOrToken::Node(_) => {}
-            NodeOrToken::Token(token) if touches(element_range, range) => highlighter.token(&token),
-            NodeOrToken::Token(_) => {}
-        }
-    }
+    highlighter.walk(root.green());
     highlighter.out
 }
 
@@ -91,30 +77,80 @@ fn flake_output_sets(root: &SyntaxNode, names: &NameResolution) -> Vec<TextRange
         .collect()
 }
 
+/// A node on the way from the root to the current token.
+struct Frame<'g> {
+    green: &'g GreenNodeData,
+    kind: SyntaxKind,
+    range: TextRange,
+    /// Its position among its parent's child nodes (tokens not counted).
+    index: usize,
+}
+
+fn kind_of(raw: rowan::SyntaxKind) -> SyntaxKind {
+    NixLanguage::kind_from_raw(raw)
+}
+
 struct Highlighter<'a> {
     text: &'a str,
-    root: SyntaxNode,
     names: &'a NameResolution,
     /// References in the range, by start.
     refs: Vec<(TextSize, Resolution)>,
     /// Definitions in the range, by the start of their name.
     defs: Vec<(TextSize, DefId)>,
-    /// Whether a definition's value is a function, found when first needed.
-    functions: HashMap<DefId, bool>,
+    /// Values of bindings that are functions, in text order.
+    function_values: Vec<TextRange>,
     output_sets: Vec<TextRange>,
     range: TextRange,
     out: Vec<Token>,
 }
 
 impl Highlighter<'_> {
-    fn token(&mut self, token: &SyntaxToken) {
-        let range = token.text_range();
-        let kind = match token.kind() {
+    /// Visits the tokens touching the range in text order. The walk is over the green tree,
+    /// with the ancestors kept on a stack: cursors would cost an allocation per element.
+    fn walk(&mut self, root: &GreenNodeData) {
+        let root_range = TextRange::at(0.into(), root.text_len());
+        let mut frames = vec![Frame { green: root, kind: kind_of(root.kind()), range: root_range, index: 0 }];
+        // For each frame: its remaining children, where the next one starts, nodes seen.
+        let mut cursors = vec![(root.children(), TextSize::from(0), 0usize)];
+        while let Some((children, offset, nodes)) = cursors.last_mut() {
+            let Some(child) = children.next() else {
+                cursors.pop();
+                frames.pop();
+                continue;
+            };
+            let range = TextRange::at(*offset, child.text_len());
+            *offset = range.end();
+            if range.start() > self.range.end() {
+                break;
+            }
+            match child {
+                NodeOrToken::Node(node) => {
+                    let index = *nodes;
+                    *nodes += 1;
+                    if touches(range, self.range) {
+                        frames.push(Frame { green: node, kind: kind_of(node.kind()), range, index });
+                        cursors.push((node.children(), range.start(), 0));
+                    }
+                }
+                NodeOrToken::Token(token) if touches(range, self.range) => {
+                    self.token(kind_of(token.kind()), token.text(), range, &frames)
+                }
+                NodeOrToken::Token(_) => {}
+            }
+        }
+    }
+
+    fn token(&mut self, kind: SyntaxKind, text: &str, range: TextRange, frames: &[Frame]) {
+        let token_kind = match kind {
             TOKEN_LET | TOKEN_IN | TOKEN_WITH | TOKEN_REC | TOKEN_INHERIT | TOKEN_IF | TOKEN_THEN
             | TOKEN_ELSE | TOKEN_ASSERT | TOKEN_OR => TokenKind::Keyword,
             TOKEN_COMMENT => TokenKind::Comment,
             TOKEN_STRING_START | TOKEN_STRING_END => TokenKind::String,
-            TOKEN_STRING_CONTENT => return self.string_content(token),
+            TOKEN_STRING_CONTENT => {
+                let indented =
+                    frames.last().is_some_and(|string| first_token_text(string.green) == Some("''"));
+                return self.string_content(text, range.start(), indented);
+            }
             TOKEN_INTERPOL_START | TOKEN_INTERPOL_END => TokenKind::Escape,
             TOKEN_INTEGER | TOKEN_FLOAT => TokenKind::Number,
             TOKEN_URI | TOKEN_PATH_ABS | TOKEN_PATH_REL | TOKEN_PATH_HOME | TOKEN_PATH_SEARCH => {
@@ -126,54 +162,55 @@ impl Highlighter<'_> {
             | TOKEN_PIPE_RIGHT => TokenKind::Operator,
             TOKEN_CUR_POS => return self.push(range, TokenKind::Macro, modifiers::BUILTIN),
             TOKEN_IDENT => {
-                let (kind, mods) = self.ident(token);
+                let (kind, mods) = self.ident(text, range.start(), frames);
                 return self.push(range, kind, mods);
             }
             _ => return,
         };
-        self.push_lines(range, kind, 0);
+        self.push_lines(range, token_kind, 0);
     }
 
     /// A name: a definition, a reference, or an attribute, told apart by where it stands.
-    fn ident(&mut self, token: &SyntaxToken) -> (TokenKind, u32) {
-        let start = token.text_range().start();
-        let Some(ident) = token.parent() else { return (TokenKind::Variable, 0) };
-        let Some(parent) = ident.parent() else { return self.reference(start, token.text()) };
+    fn ident(&mut self, name: &str, start: TextSize, frames: &[Frame]) -> (TokenKind, u32) {
+        // The frames end with the name's NODE_IDENT, its parent, and so on up.
+        let up = |n: usize| frames.len().checked_sub(n + 1).map(|i| &frames[i]);
+        let (Some(ident), Some(parent)) = (up(0), up(1)) else { return self.reference(start, name) };
+        if ident.kind != NODE_IDENT {
+            return self.reference(start, name);
+        }
         let def = self.def_at(start);
-        match parent.kind() {
-            NODE_ATTRPATH => {
-                let owner = parent.parent().map(|o| o.kind());
-                let first = parent.first_child().as_ref() == Some(&ident);
-                match owner {
-                    Some(NODE_ATTRPATH_VALUE) => match def.filter(|_| first) {
-                        Some(def) => self.definition(def),
-                        None => {
-                            let deprecated = first && self.is_deprecated_output(&parent, token.text());
-                            let extra = if deprecated { modifiers::DEPRECATED } else { 0 };
-                            (TokenKind::Property, modifiers::DEFINITION | extra)
-                        }
-                    },
-                    Some(NODE_SELECT) if first && selects_from_builtins(&parent) => {
-                        (TokenKind::Function, modifiers::BUILTIN)
+        let first = ident.index == 0;
+        match parent.kind {
+            NODE_ATTRPATH => match up(2).map(|owner| owner.kind) {
+                Some(NODE_ATTRPATH_VALUE) => match def.filter(|_| first) {
+                    Some(def) => self.definition(def),
+                    None => {
+                        let set = up(3).map(|set| set.range);
+                        let deprecated = first && self.is_deprecated_output(set, name);
+                        let extra = if deprecated { modifiers::DEPRECATED } else { 0 };
+                        (TokenKind::Property, modifiers::DEFINITION | extra)
                     }
-                    _ => (TokenKind::Property, 0),
+                },
+                Some(NODE_SELECT)
+                    if first && up(2).is_some_and(|select| selects_from_builtins(select.green)) =>
+                {
+                    (TokenKind::Function, modifiers::BUILTIN)
                 }
-            }
+                _ => (TokenKind::Property, 0),
+            },
             NODE_IDENT_PARAM | NODE_PAT_BIND => (TokenKind::Parameter, modifiers::DEFINITION),
-            NODE_PAT_ENTRY if parent.first_child().as_ref() == Some(&ident) => {
-                (TokenKind::Parameter, modifiers::DEFINITION)
-            }
+            NODE_PAT_ENTRY if first => (TokenKind::Parameter, modifiers::DEFINITION),
             NODE_INHERIT => match def {
                 Some(def) => self.definition(def),
-                None if self.ref_at(start).is_some() => self.reference(start, token.text()),
+                None if self.ref_at(start).is_some() => self.reference(start, name),
                 // `inherit (from) a;` in a set defines the attribute `a`.
                 None => (TokenKind::Property, modifiers::DEFINITION),
             },
-            _ => self.reference(start, token.text()),
+            _ => self.reference(start, name),
         }
     }
 
-    fn definition(&mut self, def: DefId) -> (TokenKind, u32) {
+    fn definition(&self, def: DefId) -> (TokenKind, u32) {
         let kind = match self.names.defs[def].kind {
             DefKind::RecAttr if !self.is_function(def) => TokenKind::Property,
             _ => self.def_kind(def),
@@ -181,7 +218,7 @@ impl Highlighter<'_> {
         (kind, modifiers::DEFINITION)
     }
 
-    fn reference(&mut self, start: TextSize, name: &str) -> (TokenKind, u32) {
+    fn reference(&self, start: TextSize, name: &str) -> (TokenKind, u32) {
         match self.ref_at(start) {
             Some(Resolution::Def(def)) => (self.def_kind(def), 0),
             Some(Resolution::Global) if matches!(name, "true" | "false" | "null") => {
@@ -193,7 +230,7 @@ impl Highlighter<'_> {
         }
     }
 
-    fn def_kind(&mut self, def: DefId) -> TokenKind {
+    fn def_kind(&self, def: DefId) -> TokenKind {
         match self.names.defs[def].kind {
             DefKind::LambdaParam | DefKind::Formal | DefKind::PatBind => TokenKind::Parameter,
             DefKind::Let | DefKind::RecAttr if self.is_function(def) => TokenKind::Function,
@@ -201,20 +238,11 @@ impl Highlighter<'_> {
         }
     }
 
-    fn is_function(&mut self, def: DefId) -> bool {
-        if let Some(&known) = self.functions.get(&def) {
-            return known;
-        }
-        let value = self.names.defs[def].value_range.filter(|v| self.root.text_range().contains_range(*v));
-        let is_function = value.is_some_and(|v| {
-            let node = match self.root.covering_element(v) {
-                NodeOrToken::Node(node) => Some(node),
-                NodeOrToken::Token(token) => token.parent(),
-            };
-            node.is_some_and(|n| strip_parens(n).kind() == NODE_LAMBDA)
-        });
-        self.functions.insert(def, is_function);
-        is_function
+    fn is_function(&self, def: DefId) -> bool {
+        let Some(value) = self.names.defs[def].value_range else { return false };
+        self.function_values
+            .binary_search_by_key(&value.start(), |r| r.start())
+            .is_ok_and(|i| self.function_values[i] == value)
     }
 
     fn ref_at(&self, start: TextSize) -> Option<Resolution> {
@@ -228,20 +256,16 @@ impl Highlighter<'_> {
     }
 
     /// `devShell = …` directly in a set that `outputs` returns.
-    fn is_deprecated_output(&self, attrpath: &SyntaxNode, name: &str) -> bool {
-        if self.output_sets.is_empty() || schema::deprecated_output(name).is_none() {
-            return false;
-        }
-        let set = attrpath.parent().and_then(|binding| binding.parent());
-        set.is_some_and(|set| self.output_sets.contains(&set.text_range()))
+    fn is_deprecated_output(&self, set: Option<TextRange>, name: &str) -> bool {
+        !self.output_sets.is_empty()
+            && schema::deprecated_output(name).is_some()
+            && set.is_some_and(|set| self.output_sets.contains(&set))
     }
 
     /// String text, with escapes (`\n`, `''$`, `'''`, `''\t`) as their own tokens.
-    fn string_content(&mut self, token: &SyntaxToken) {
-        let indented = token.parent().and_then(|s| s.first_token()).is_some_and(|t| t.text() == "''");
-        let text = token.text();
-        let base = token.text_range().start();
+    fn string_content(&mut self, text: &str, base: TextSize, indented: bool) {
         let bytes = text.as_bytes();
+        let at = |n: usize| base + TextSize::from(n as u32);
         let mut plain_from = 0;
         let mut i = 0;
         while i < bytes.len() {
@@ -250,14 +274,12 @@ impl Highlighter<'_> {
                 i += 1;
                 continue;
             }
-            let at = |n: usize| base + TextSize::from(n as u32);
             self.push_lines(TextRange::new(at(plain_from), at(i)), TokenKind::String, 0);
             self.push_lines(TextRange::new(at(i), at(i + escape_len)), TokenKind::Escape, 0);
             i += escape_len;
             plain_from = i;
         }
-        let end = base + TextSize::from(bytes.len() as u32);
-        self.push_lines(TextRange::new(base + TextSize::from(plain_from as u32), end), TokenKind::String, 0);
+        self.push_lines(TextRange::new(at(plain_from), at(bytes.len())), TokenKind::String, 0);
     }
 
     /// Pushes the parts of `range` between line breaks.
@@ -287,10 +309,89 @@ fn sub_range(range: TextRange, from: usize, to: usize) -> TextRange {
     TextRange::new(range.start() + TextSize::from(from as u32), range.start() + TextSize::from(to as u32))
 }
 
-/// `builtins.x`: the first attribute selected from the global `builtins`.
-fn selects_from_builtins(attrpath: &SyntaxNode) -> bool {
-    let subject = attrpath.parent().and_then(|select| select.first_child());
-    subject.is_some_and(|s| s.kind() == NODE_IDENT && s.text() == "builtins")
+/// Of the definitions in `defs` or referred to in `refs`, the values written as functions
+/// (`f = x: …;`, also in parentheses), in text order. Few are looked up one by one; many, by
+/// a walk over the green tree, cheaper than finding each value's node.
+fn function_values(
+    root: &SyntaxNode,
+    names: &NameResolution,
+    refs: &[(TextSize, Resolution)],
+    defs: &[(TextSize, DefId)],
+) -> Vec<TextRange> {
+    const LOOKUPS: usize = 256;
+    let referred = refs.iter().filter_map(|(_, r)| match r {
+        Resolution::Def(d) => Some(*d),
+        _ => None,
+    });
+    let mut wanted: Vec<TextRange> =
+        referred.chain(defs.iter().map(|(_, d)| *d)).filter_map(|d| names.defs[d].value_range).collect();
+    if wanted.len() > LOOKUPS {
+        return all_function_values(root.green());
+    }
+    wanted.sort_unstable_by_key(|r| (r.start(), r.end()));
+    wanted.dedup();
+    wanted.retain(|&value| {
+        if !root.text_range().contains_range(value) {
+            return false;
+        }
+        let node = match root.covering_element(value) {
+            NodeOrToken::Node(node) => Some(node),
+            NodeOrToken::Token(token) => token.parent(),
+        };
+        node.is_some_and(|n| is_lambda(n.green()))
+    });
+    wanted
+}
+
+/// The values of all bindings written as functions, in text order.
+fn all_function_values(root: &GreenNodeData) -> Vec<TextRange> {
+    let mut out = Vec::new();
+    let mut cursors = vec![(root.children(), TextSize::from(0))];
+    while let Some((children, offset)) = cursors.last_mut() {
+        let Some(child) = children.next() else {
+            cursors.pop();
+            continue;
+        };
+        let start = *offset;
+        *offset += child.text_len();
+        let NodeOrToken::Node(node) = child else { continue };
+        if kind_of(node.kind()) == NODE_ATTRPATH_VALUE {
+            let mut at = start;
+            let value = node.children().filter_map(|c| {
+                let here = at;
+                at += c.text_len();
+                c.into_node().map(|n| (n, here))
+            });
+            if let Some((value, value_start)) = value.take(2).nth(1) {
+                if is_lambda(value) {
+                    out.push(TextRange::at(value_start, value.text_len()));
+                }
+            }
+        }
+        cursors.push((node.children(), start));
+    }
+    out
+}
+
+fn is_lambda(mut node: &GreenNodeData) -> bool {
+    while kind_of(node.kind()) == NODE_PAREN {
+        match node.children().find_map(|c| c.into_node()) {
+            Some(inner) => node = inner,
+            None => return false,
+        }
+    }
+    kind_of(node.kind()) == NODE_LAMBDA
+}
+
+/// The text of a node's first token, when the node starts with one.
+fn first_token_text(node: &GreenNodeData) -> Option<&str> {
+    node.children().next()?.into_token().map(|t| t.text())
+}
+
+/// `builtins.x`: a select whose subject is the name `builtins`.
+fn selects_from_builtins(select: &GreenNodeData) -> bool {
+    let subject = select.children().find_map(|c| c.into_node());
+    subject.is_some_and(|s| kind_of(s.kind()) == NODE_IDENT && first_token_text(s) == Some("builtins"))
 }
 
 /// The length of the escape at `i` in a `"…"` string: a backslash and the character after it.
@@ -583,6 +684,25 @@ in with pkgs; rec {
             0:6 Variable 'b'
         "#]],
         );
+    }
+
+    #[test]
+    fn function_values_by_walk_and_by_lookup_agree() {
+        let text = "let f = x: x; g = (y: y); h = 1; s = rec { i = z: z; j = i; }; in f g h s.i";
+        let analysis = Analysis::of(text, FileKind::Nix);
+        let root = analysis.root();
+        let walked = all_function_values(root.green());
+        let all = TextRange::up_to(TextSize::of(text));
+        let names = analysis.names();
+        let refs: Vec<(TextSize, Resolution)> =
+            names.refs.iter().map(|r| (r.range.start(), r.resolution)).collect();
+        let defs: Vec<(TextSize, DefId)> =
+            names.defs.iter().enumerate().map(|(i, d)| (d.name_range.start(), i)).collect();
+        let looked_up = function_values(&root, names, &refs, &defs);
+        let shown: Vec<String> = walked.iter().map(|r| excerpt(text, *r)).collect();
+        assert_eq!(shown, ["x: x", "(y: y)", "z: z"]);
+        assert_eq!(walked, looked_up);
+        assert!(all.contains_range(walked[0]));
     }
 
     #[test]
