@@ -31,6 +31,15 @@ pub fn static_attr_name(attr: &SyntaxNode) -> Option<String> {
 
 /// The value of a string literal without interpolations.
 pub fn plain_string(node: &SyntaxNode) -> Option<String> {
+    // rnix asserts that a string holds only its parts: an unterminated one, which holds an
+    // error node, would panic in `normalized_parts`.
+    let well_formed = node.children_with_tokens().all(|c| {
+        use SyntaxKind::*;
+        matches!(c.kind(), NODE_INTERPOL | TOKEN_STRING_START | TOKEN_STRING_CONTENT | TOKEN_STRING_END)
+    });
+    if !well_formed {
+        return None;
+    }
     let s = ast::Str::cast(node.clone())?;
     let mut out = String::new();
     for part in s.normalized_parts() {
