@@ -23,3 +23,6 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "tests (unit, end-to-end over stdio and the CLI, benches once)"
 cargo test --workspace --all-targets --locked
+
+step "fixture nixpkgs and flake-utils: the seed flakes realise with nix and nix-latest"
+bash scripts/check-fixtures.sh

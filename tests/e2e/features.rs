@@ -369,7 +369,7 @@ fn formatting_with_the_builtin_formatter_and_a_command() {
     );
     let response = server.response(id);
     assert!(response["error"]["message"].as_str().unwrap().contains("syntax error"), "{response}");
-    let shown = server.wait_for(|m| m["method"] == "window/showMessage");
+    let shown = server.notification("window/showMessage");
     assert!(shown["params"]["message"].as_str().unwrap().contains("syntax error"));
 
     // A configured command that does not exist: said so.

@@ -144,6 +144,14 @@ impl Server {
         }
     }
 
+    /// The first notification `method`, from the backlog or waited for.
+    pub fn notification(&mut self, method: &str) -> Value {
+        if let Some(i) = self.backlog.iter().position(|m| m["method"] == method && m.get("id").is_none()) {
+            return self.backlog.remove(i);
+        }
+        self.wait_for(|m| m["method"] == method && m.get("id").is_none())
+    }
+
     pub fn initialize(&mut self, capabilities: Value, options: Value) -> Value {
         let result = self.request(
             "initialize",
