@@ -2,7 +2,7 @@
 # Check that the seed flakes evaluate and realise offline against the fixture nixpkgs and
 # flake-utils, with every Nix on this machine (`nix`, and `nix-latest` when present).
 #
-# For each seed in $SEEDS_DIR (default /work/shared/fixtures/seeds; `fragments` skipped):
+# For each seed in $SEEDS_DIR (default ../shared/fixtures/seeds beside the repository; `fragments` skipped):
 #   1. copy it to a temp dir, `git init`, add an empty requirements.txt, `git add -A`;
 #   2. `nix print-dev-env --override-input nixpkgs path:… --override-input flake-utils path:…
 #      --no-write-lock-file`, and check the script puts python311's bin dir on PATH and keeps
@@ -20,7 +20,7 @@ set -u
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 FIX="$ROOT/tests/fixtures"
-SEEDS_DIR="${SEEDS_DIR:-/work/shared/fixtures/seeds}"
+SEEDS_DIR="${SEEDS_DIR:-$ROOT/../shared/fixtures/seeds}"
 XF=(--extra-experimental-features 'nix-command flakes')
 OVERRIDES=(--override-input nixpkgs "path:$FIX/nixpkgs"
            --override-input flake-utils "path:$FIX/flake-utils"
