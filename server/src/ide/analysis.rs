@@ -76,4 +76,33 @@ impl FileContext {
     pub fn dir(&self) -> Option<&Path> {
         self.path.as_deref().and_then(Path::parent)
     }
+
+    /// The file a path literal names, as Nix reads it (`..` resolved without looking at
+    /// symbolic links), when it exists; for a directory, its `default.nix`.
+    pub fn existing_file(&self, literal: &str) -> Option<PathBuf> {
+        let written = Path::new(literal);
+        let full = if written.is_absolute() { written.to_path_buf() } else { self.dir()?.join(written) };
+        let full = normalize(&full);
+        if full.is_file() {
+            return Some(full);
+        }
+        let default = full.join("default.nix");
+        default.is_file().then_some(default)
+    }
+}
+
+/// `a/b/../c` as `a/c`, the way Nix reads path literals.
+fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }

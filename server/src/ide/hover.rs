@@ -11,6 +11,7 @@ use crate::flake::lock::{flake_ref_string, Attr, RefAttrs};
 use crate::flake::schema::{self, OutputShape};
 use crate::flake::{literal_string, FlakeModel};
 use crate::syntax::scope::{DefId, DefKind, Resolution, ScopeKind};
+use crate::syntax::{apply_chain, function_name};
 use crate::syntax::{
     attrpath_attrs, builtins, static_attr_name, strip_parens, SyntaxKind, SyntaxNode, TextRange, TextSize,
 };
@@ -412,7 +413,7 @@ fn output_sets(
         }
         NODE_APPLY => {
             let (function, args) = apply_chain(&expr);
-            if last_name(&function).is_some_and(|n| schema::PER_SYSTEM_FUNCTIONS.contains(&n.as_str())) {
+            if function_name(&function).is_some_and(|n| schema::PER_SYSTEM_FUNCTIONS.contains(&n.as_str())) {
                 if let Some(last) = args.last().map(|a| strip_parens(a.clone())) {
                     match last.kind() {
                         NODE_LAMBDA => {
@@ -436,32 +437,6 @@ fn output_sets(
             }
         }
         _ => {}
-    }
-}
-
-/// `f a b` as `f` and `[a, b]`.
-fn apply_chain(apply: &SyntaxNode) -> (SyntaxNode, Vec<SyntaxNode>) {
-    let mut args = Vec::new();
-    let mut current = apply.clone();
-    while current.kind() == NODE_APPLY {
-        let mut children = current.children();
-        let (Some(function), Some(arg)) = (children.next(), children.next()) else { break };
-        args.push(arg);
-        current = strip_parens(function);
-    }
-    args.reverse();
-    (current, args)
-}
-
-/// `c` for `a.b.c` and for `c`.
-fn last_name(function: &SyntaxNode) -> Option<String> {
-    match function.kind() {
-        NODE_IDENT => Some(function.text().to_string()),
-        NODE_SELECT => {
-            let path = function.children().find(|c| c.kind() == NODE_ATTRPATH)?;
-            attrpath_attrs(&path).last().and_then(|a| static_attr_name(&a))
-        }
-        _ => None,
     }
 }
 

@@ -82,3 +82,42 @@ pub fn binding_parts(binding: &SyntaxNode) -> (Option<SyntaxNode>, Option<Syntax
         None => (None, None),
     }
 }
+
+/// `f a b c` as `f` and `[a, b, c]`.
+pub fn apply_chain(apply: &SyntaxNode) -> (SyntaxNode, Vec<SyntaxNode>) {
+    let mut args = Vec::new();
+    let mut current = apply.clone();
+    while current.kind() == SyntaxKind::NODE_APPLY {
+        let mut children = current.children();
+        let (Some(function), Some(arg)) = (children.next(), children.next()) else { break };
+        args.push(arg);
+        current = strip_parens(function);
+    }
+    args.reverse();
+    (current, args)
+}
+
+/// The name a function is called by: `c` for `a.b.c` and for `c`.
+pub fn function_name(function: &SyntaxNode) -> Option<String> {
+    match function.kind() {
+        SyntaxKind::NODE_IDENT => Some(function.text().to_string()),
+        SyntaxKind::NODE_SELECT => {
+            let path = function.children().find(|c| c.kind() == SyntaxKind::NODE_ATTRPATH)?;
+            attrpath_attrs(&path).last().and_then(|a| static_attr_name(&a))
+        }
+        _ => None,
+    }
+}
+
+/// The smallest node covering `range`, found from any node of the same tree (`None` when the
+/// range is outside the tree).
+pub fn covering_node(anchor: &SyntaxNode, range: TextRange) -> Option<SyntaxNode> {
+    let root = anchor.ancestors().last()?;
+    if !root.text_range().contains_range(range) {
+        return None;
+    }
+    match root.covering_element(range) {
+        rowan::NodeOrToken::Node(n) => Some(n),
+        rowan::NodeOrToken::Token(t) => t.parent(),
+    }
+}

@@ -8,6 +8,7 @@
 //! offered only when they merge without doubt. It is not offered either when another set of
 //! outputs (joined with `//`, which does not merge) has the old or the new name.
 
+use crate::syntax::{apply_chain, covering_node, function_name};
 use std::collections::{HashMap, HashSet};
 
 use super::text::{entries, insert_after, insert_before, insert_into_set};
@@ -86,43 +87,13 @@ fn collect_sets(
             let found = names.refs.iter().find(|r| r.range == expr.text_range());
             if let Some(Resolution::Def(d)) = found.map(|r| r.resolution) {
                 if let Some(value) = names.defs[d].value_range {
-                    let node = match file.root.covering_element(value) {
-                        rowan::NodeOrToken::Node(n) => Some(n),
-                        rowan::NodeOrToken::Token(t) => t.parent(),
-                    };
-                    if let Some(node) = node {
+                    if let Some(node) = covering_node(&file.root, value) {
                         recurse(&node, per_system, out);
                     }
                 }
             }
         }
         _ => {}
-    }
-}
-
-/// `f a b c` as `f` and `[a, b, c]`.
-fn apply_chain(apply: &SyntaxNode) -> (SyntaxNode, Vec<SyntaxNode>) {
-    let mut args = Vec::new();
-    let mut current = apply.clone();
-    while current.kind() == NODE_APPLY {
-        let mut children = current.children();
-        let (Some(function), Some(arg)) = (children.next(), children.next()) else { break };
-        args.push(arg);
-        current = strip_parens(function);
-    }
-    args.reverse();
-    (current, args)
-}
-
-/// The last name of `a.b.c` or `c`.
-fn function_name(function: &SyntaxNode) -> Option<String> {
-    match function.kind() {
-        NODE_IDENT => Some(function.text().to_string()),
-        NODE_SELECT => {
-            let path = function.children().find(|c| c.kind() == NODE_ATTRPATH)?;
-            attrpath_attrs(&path).last().and_then(|a| static_attr_name(&a))
-        }
-        _ => None,
     }
 }
 

@@ -1,5 +1,6 @@
 //! Checks on the structure of `flake.nix`, as Nix reads it before evaluating anything.
 
+use crate::syntax::{apply_chain, covering_node, function_name};
 use std::collections::HashSet;
 
 use super::{Code, Diagnostic};
@@ -330,40 +331,6 @@ fn deprecated_outputs(
             }
         }
         _ => {}
-    }
-}
-
-/// `f a b c` as `f` and `[a, b, c]`.
-fn apply_chain(apply: &SyntaxNode) -> (SyntaxNode, Vec<SyntaxNode>) {
-    let mut args = Vec::new();
-    let mut current = apply.clone();
-    while current.kind() == NODE_APPLY {
-        let mut children = current.children();
-        let (Some(function), Some(arg)) = (children.next(), children.next()) else { break };
-        args.push(arg);
-        current = strip_parens(function);
-    }
-    args.reverse();
-    (current, args)
-}
-
-/// The last name of `a.b.c` or `c`.
-fn function_name(function: &SyntaxNode) -> Option<String> {
-    match function.kind() {
-        NODE_IDENT => Some(function.text().to_string()),
-        NODE_SELECT => {
-            let path = function.children().find(|c| c.kind() == NODE_ATTRPATH)?;
-            attrpath_attrs(&path).last().and_then(|a| static_attr_name(&a))
-        }
-        _ => None,
-    }
-}
-
-fn covering_node(anchor: &SyntaxNode, range: rowan::TextRange) -> Option<SyntaxNode> {
-    let root = anchor.ancestors().last()?;
-    match root.covering_element(range) {
-        rowan::NodeOrToken::Node(n) => Some(n),
-        rowan::NodeOrToken::Token(t) => t.parent(),
     }
 }
 

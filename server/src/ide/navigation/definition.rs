@@ -2,8 +2,6 @@
 //! for, the attribute `inherit (e) x` takes when `e` is a set written in a `let`, and the file
 //! a relative path literal points at.
 
-use std::path::{Path, PathBuf};
-
 use super::{def_at, flake, ident_at, node_at, NavTarget};
 use crate::ide::{Analysis, FileContext};
 use crate::syntax::scope::Resolution;
@@ -107,31 +105,12 @@ fn path_target(root: &SyntaxNode, ctx: &FileContext, offset: TextSize) -> Option
     if node.children_with_tokens().count() != 1 {
         return None; // `./x/${name}`: only known when evaluated.
     }
-    let written = Path::new(token.text());
-    let path: PathBuf = if written.is_absolute() { written.to_path_buf() } else { ctx.dir()?.join(written) };
-    let path = normalize(&path);
-    let file = if path.is_dir() { path.join("default.nix") } else { path };
-    file.is_file().then(|| NavTarget {
+    let file = ctx.existing_file(token.text())?;
+    Some(NavTarget {
         file: Some(file),
         full_range: TextRange::empty(0.into()),
         focus_range: TextRange::empty(0.into()),
     })
-}
-
-/// `a/b/../c` as `a/c`, the way Nix reads path literals (without looking at symlinks).
-fn normalize(path: &Path) -> PathBuf {
-    use std::path::Component;
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

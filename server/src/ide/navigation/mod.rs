@@ -112,15 +112,7 @@ pub(crate) fn line_of(text: &str, offset: TextSize) -> usize {
 }
 
 /// The node a range covers exactly, or the smallest one around it.
-pub(crate) fn node_at(root: &SyntaxNode, range: TextRange) -> Option<SyntaxNode> {
-    if !root.text_range().contains_range(range) {
-        return None;
-    }
-    match root.covering_element(range) {
-        rowan::NodeOrToken::Node(n) => Some(n),
-        rowan::NodeOrToken::Token(t) => t.parent(),
-    }
-}
+pub(crate) use crate::syntax::covering_node as node_at;
 
 #[cfg(test)]
 pub(crate) mod test_util {

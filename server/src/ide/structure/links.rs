@@ -8,8 +8,6 @@
 //! `https://h/p`, and so on; `path:` URLs link like paths. Registry names (`nixpkgs`) and
 //! `git+ssh:` are not linked.
 
-use std::path::{Component, Path, PathBuf};
-
 use super::{Link, LinkTarget};
 use crate::flake::{literal_string, FlakeModel};
 use crate::ide::{Analysis, FileContext, FileKind};
@@ -49,35 +47,8 @@ fn path_link(node: &SyntaxNode, ctx: &FileContext) -> Option<Link> {
     if tokens.next().is_some() {
         return None;
     }
-    let target = existing_file(token.text(), ctx)?;
+    let target = ctx.existing_file(token.text())?;
     Some(Link { range: node.text_range(), target: LinkTarget::File(target), tooltip: None })
-}
-
-/// The file a path names, relative to the file's directory; a directory's `default.nix`.
-fn existing_file(path: &str, ctx: &FileContext) -> Option<PathBuf> {
-    let written = Path::new(path);
-    let full = if written.is_absolute() { written.to_path_buf() } else { ctx.dir()?.join(written) };
-    let full = normalise(&full);
-    if full.is_file() {
-        return Some(full);
-    }
-    let default = full.join("default.nix");
-    default.is_file().then_some(default)
-}
-
-/// Removes `.` and resolves `..` without reading the file system, as Nix does for paths.
-fn normalise(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// Links for `url = "…"` of each input (and of the inputs it overrides).
@@ -123,7 +94,7 @@ fn url_target(url: &str, ctx: &FileContext) -> Option<LinkTarget> {
             let plain = url.split_once('+').map_or(url, |(_, u)| u);
             web(plain.to_string())
         }
-        "path" => existing_file(without_query, ctx).map(LinkTarget::File),
+        "path" => ctx.existing_file(without_query).map(LinkTarget::File),
         _ => None,
     }
 }
@@ -155,6 +126,7 @@ fn forge(host: &str, tree: &str, path: &str) -> Option<String> {
 mod tests {
     use super::*;
     use expect_test::{expect, Expect};
+    use std::path::PathBuf;
 
     /// A temporary directory with a few files, removed when dropped.
     struct TempDir(PathBuf);

@@ -9,6 +9,7 @@ mod selection;
 mod semantic_tokens;
 mod symbols;
 
+use crate::syntax::covering_node;
 use std::collections::HashSet;
 use std::path::PathBuf;
 
@@ -237,18 +238,6 @@ fn is_per_system_call(apply: &SyntaxNode) -> bool {
         _ => None,
     };
     name.is_some_and(|n| schema::PER_SYSTEM_FUNCTIONS.contains(&n.as_str()))
-}
-
-/// The smallest node covering `range`, from any node of the same tree.
-fn covering_node(anchor: &SyntaxNode, range: TextRange) -> Option<SyntaxNode> {
-    let root = anchor.ancestors().last()?;
-    if !root.text_range().contains_range(range) {
-        return None;
-    }
-    match root.covering_element(range) {
-        rowan::NodeOrToken::Node(n) => Some(n),
-        rowan::NodeOrToken::Token(t) => t.parent(),
-    }
 }
 
 #[cfg(test)]
