@@ -1,4 +1,6 @@
-//! The command line: `flake-lsp [serve]`, `flake-lsp check`.
+//! The command line: `flake-lsp [serve]`, `flake-lsp check`, `flake-lsp env`.
+
+mod env;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -20,6 +22,7 @@ flake-lsp: language server and checker for Nix flake projects
 Usage:
   flake-lsp [serve]                 serve the Language Server Protocol on stdin/stdout
   flake-lsp check [OPTIONS] [PATH…] check .nix files (directories recursively; default: .)
+  flake-lsp env [OPTIONS] [DIR]     realise the flake's dev shell; print its Python, venv and variables
   flake-lsp --version | --help
 
 Options for check:
@@ -48,12 +51,13 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
             ExitCode::SUCCESS
         }
         Some("check") => check(&args[1..]),
+        Some("env") => env::env(&args[1..]),
         Some("--version" | "-V" | "version") => {
             println!("flake-lsp {}", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
         }
         Some("--help" | "-h" | "help") => {
-            print!("{HELP}");
+            print!("{HELP}\n{}", env::HELP);
             ExitCode::SUCCESS
         }
         Some(other) => usage(&format!("unknown command `{other}`")),
@@ -61,7 +65,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
 }
 
 fn usage(message: &str) -> ExitCode {
-    eprintln!("flake-lsp: {message}\n\n{HELP}");
+    eprintln!("flake-lsp: {message}\n\n{HELP}\n{}", env::HELP);
     ExitCode::from(2)
 }
 

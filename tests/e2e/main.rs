@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `flake-lsp` binary, spoken to over stdio or run as a CLI.
 
 mod cli;
+mod env;
 mod features;
 mod lsp;
 mod nix_parser;

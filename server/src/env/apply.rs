@@ -120,7 +120,7 @@ impl std::fmt::Display for ApplyError {
 impl std::error::Error for ApplyError {}
 
 /// Sources `script` in a clean bash in `root` with `start` as its environment, and returns
-/// the environment it ends with. Output goes to `log`. `cancel` stops it early.
+/// the environment it ends with. Output is appended to `log`. `cancel` stops it early.
 pub fn run_script(
     script: &str,
     root: &Path,
@@ -135,8 +135,12 @@ pub fn run_script(
     let wrapper_path = work.join("wrapper.sh");
     write(&script_path, script)?;
     write(&wrapper_path, &wrapper(options.run_hook))?;
-    let log_file =
-        File::create(log).map_err(|e| ApplyError::Io(format!("cannot write {}: {e}", log.display())))?;
+    // Appended to: the log may already hold what Nix said while realising.
+    let log_file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .map_err(|e| ApplyError::Io(format!("cannot write {}: {e}", log.display())))?;
     let log_err = log_file.try_clone().map_err(|e| ApplyError::Io(e.to_string()))?;
 
     let mut child = Command::new("bash")

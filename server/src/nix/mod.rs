@@ -34,6 +34,8 @@ pub enum NixError {
     Spawn { program: PathBuf, source: std::io::Error },
     /// It ran for longer than allowed and was killed.
     Timeout { command: String, after: Duration },
+    /// Stopped because the caller no longer wanted the result.
+    Cancelled,
     /// It exited with an error.
     Failed { command: String, code: Option<i32>, stderr: String },
     /// It succeeded, but its output is not what flake-lsp expects of this command.
@@ -51,6 +53,7 @@ impl fmt::Display for NixError {
             NixError::Timeout { command, after } => {
                 write!(f, "`{command}` did not finish within {} s and was stopped", after.as_secs_f32())
             }
+            NixError::Cancelled => write!(f, "cancelled"),
             NixError::Failed { command, code, stderr } => {
                 let code = code.map_or_else(|| "a signal".to_string(), |c| format!("code {c}"));
                 let stderr = stderr.trim();
@@ -165,9 +168,37 @@ impl Nix {
         self.finish(cmd, &[command], timeout)
     }
 
+    /// Runs a long command (a build): each stderr line goes to `on_line` as it comes, `cancel`
+    /// stops it, `dir` is its working directory. A failure's stderr is in the error.
+    pub fn run_streaming(
+        &self,
+        args: &[&str],
+        dir: Option<&Path>,
+        timeout: Duration,
+        cancel: &std::sync::atomic::AtomicBool,
+        on_line: &mut dyn FnMut(&str),
+    ) -> Result<Output, NixError> {
+        let mut cmd = Command::new(&self.program);
+        cmd.args(["--extra-experimental-features", FEATURES]).args(args);
+        if let Some(dir) = dir {
+            cmd.current_dir(dir);
+        }
+        let result = process::run_streaming(cmd, timeout, cancel, on_line);
+        self.check(result, args, timeout)
+    }
+
     fn finish(&self, cmd: Command, args: &[&str], timeout: Duration) -> Result<Output, NixError> {
+        self.check(process::run(cmd, timeout), args, timeout)
+    }
+
+    fn check(
+        &self,
+        result: Result<Output, process::RunError>,
+        args: &[&str],
+        timeout: Duration,
+    ) -> Result<Output, NixError> {
         let command = describe(args);
-        let output = process::run(cmd, timeout).map_err(|err| match err {
+        let output = result.map_err(|err| match err {
             process::RunError::Spawn(source) => {
                 if source.kind() == std::io::ErrorKind::NotFound {
                     NixError::NotFound
@@ -176,6 +207,7 @@ impl Nix {
                 }
             }
             process::RunError::Timeout => NixError::Timeout { command: command.clone(), after: timeout },
+            process::RunError::Cancelled => NixError::Cancelled,
         })?;
         if !output.status.success() {
             return Err(NixError::Failed { command, code: output.status.code(), stderr: output.stderr });

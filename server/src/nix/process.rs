@@ -3,9 +3,11 @@
 //! The child gets a process group of its own, so that on timeout everything it started (Nix
 //! forks builders, `git`, `ssh`…) is killed with it, and nothing keeps our pipes open.
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -21,6 +23,7 @@ pub struct Output {
 pub(super) enum RunError {
     Spawn(std::io::Error),
     Timeout,
+    Cancelled,
 }
 
 /// Runs `cmd` with no stdin, capturing its output; kills its process group after `timeout`.
@@ -36,6 +39,63 @@ pub(super) fn run(mut cmd: Command, timeout: Duration) -> Result<Output, RunErro
         return Err(RunError::Timeout);
     };
     Ok(Output { status, stdout: collect(stdout), stderr: collect(stderr) })
+}
+
+/// Like [`run`], but hands each line of stderr to `on_line` as it comes (Nix's progress), and
+/// stops early when `cancel` is set. Stderr is also returned whole.
+pub(super) fn run_streaming(
+    mut cmd: Command,
+    timeout: Duration,
+    cancel: &AtomicBool,
+    on_line: &mut dyn FnMut(&str),
+) -> Result<Output, RunError> {
+    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
+    let mut child = cmd.spawn().map_err(RunError::Spawn)?;
+    let stdout = child.stdout.take().map(read_all);
+    let (tx, rx) = mpsc::channel::<String>();
+    let stderr_reader = child.stderr.take().map(|pipe| {
+        thread::spawn(move || {
+            for line in BufReader::new(pipe).split(b'\n') {
+                let Ok(line) = line else { break };
+                if tx.send(String::from_utf8_lossy(&line).into_owned()).is_err() {
+                    break;
+                }
+            }
+        })
+    });
+    let deadline = Instant::now() + timeout;
+    let mut stderr = String::new();
+    let mut take = |line: String, stderr: &mut String| {
+        on_line(&line);
+        stderr.push_str(&line);
+        stderr.push('\n');
+    };
+    let status = loop {
+        match rx.recv_timeout(Duration::from_millis(20)) {
+            Ok(line) => take(line, &mut stderr),
+            Err(mpsc::RecvTimeoutError::Timeout) | Err(mpsc::RecvTimeoutError::Disconnected) => {}
+        }
+        if cancel.load(Ordering::Acquire) {
+            kill_group(&mut child);
+            return Err(RunError::Cancelled);
+        }
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() < deadline => {}
+            _ => {
+                kill_group(&mut child);
+                return Err(RunError::Timeout);
+            }
+        }
+    };
+    // The rest of stderr, now that the process is gone.
+    if let Some(reader) = stderr_reader {
+        let _ = reader.join();
+    }
+    for line in rx.try_iter() {
+        take(line, &mut stderr);
+    }
+    Ok(Output { status, stdout: collect(stdout), stderr })
 }
 
 /// The exit status, or `None` when `deadline` passed first.
@@ -136,5 +196,45 @@ mod tests {
     fn missing_program() {
         let err = run(Command::new("/nonexistent/flake-lsp-test"), Duration::from_secs(1)).unwrap_err();
         assert!(matches!(err, RunError::Spawn(e) if e.kind() == std::io::ErrorKind::NotFound));
+    }
+}
+
+#[cfg(test)]
+mod streaming_tests {
+    use super::*;
+
+    fn sh(script: &str) -> Command {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", script]);
+        cmd
+    }
+
+    #[test]
+    fn stderr_lines_arrive_in_order_and_stdout_is_kept() {
+        let mut lines = Vec::new();
+        let cancel = AtomicBool::new(false);
+        let out = run_streaming(
+            sh("echo one >&2; echo out; printf 'two\\nthree' >&2"),
+            Duration::from_secs(20),
+            &cancel,
+            &mut |l| lines.push(l.to_string()),
+        )
+        .unwrap();
+        assert_eq!(lines, ["one", "two", "three"]);
+        assert_eq!(out.stdout, "out\n");
+        assert!(out.status.success());
+    }
+
+    #[test]
+    fn cancelling_stops_the_process() {
+        let cancel = AtomicBool::new(false);
+        let mut seen = 0;
+        let result =
+            run_streaming(sh("echo started >&2; sleep 100"), Duration::from_secs(60), &cancel, &mut |_| {
+                seen += 1;
+                cancel.store(true, Ordering::Release);
+            });
+        assert!(matches!(result, Err(RunError::Cancelled)));
+        assert_eq!(seen, 1);
     }
 }

@@ -1,0 +1,294 @@
+//! `flake-lsp env` against real Nix (`nix`, 2.8, and `nix-latest`, 2.34, when present), with
+//! flakes whose nixpkgs is the fixture in tests/fixtures/nixpkgs: realisation, the shellHook's
+//! venv, hooks that misbehave, the cache, trust, and a missing Nix.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+use crate::support::*;
+
+/// The Nix binaries to test with: `nix`, and `nix-latest` when installed.
+fn nixes() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for candidate in ["/usr/bin/nix", "/usr/local/bin/nix-latest"] {
+        if Path::new(candidate).exists() {
+            out.push(PathBuf::from(candidate));
+        }
+    }
+    if out.is_empty() {
+        if let Ok(found) = Command::new("sh").args(["-c", "command -v nix"]).output() {
+            let path = String::from_utf8_lossy(&found.stdout).trim().to_string();
+            if !path.is_empty() {
+                out.push(PathBuf::from(path));
+            }
+        }
+    }
+    assert!(
+        !out.is_empty() || std::env::var_os("FLAKE_LSP_NO_NIX").is_some(),
+        "nix not found: run ../shared/tools/install-nix.sh (or set FLAKE_LSP_NO_NIX=1 to skip)"
+    );
+    out
+}
+
+/// A project directory with its own cache and data directories, removed afterwards.
+struct Project {
+    dir: PathBuf,
+    nix: PathBuf,
+}
+
+impl Project {
+    /// A git repository holding a flake whose dev shell has python311 and `hook` as shellHook.
+    fn with_hook(tag: &str, nix: &Path, hook: &str) -> Project {
+        let flake = format!(
+            r#"{{
+  description = "flake-lsp env test";
+  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-24.05";
+  outputs = {{ self, nixpkgs }}:
+    let pkgs = nixpkgs.legacyPackages.x86_64-linux;
+    in {{
+      devShells.x86_64-linux.default = pkgs.mkShell {{
+        packages = [ pkgs.python311 pkgs.jq ];
+        env.PROJECT_GREETING = "hello";
+        shellHook = ''
+{hook}
+        '';
+      }};
+    }};
+}}
+"#
+        );
+        Project::with_files(tag, nix, &[("flake.nix", &flake)])
+    }
+
+    fn with_files(tag: &str, nix: &Path, files: &[(&str, &str)]) -> Project {
+        let name = nix.file_name().unwrap().to_string_lossy().to_string();
+        let dir = std::env::temp_dir().join(format!("flake-lsp-env-{tag}-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let root = dir.join("project");
+        std::fs::create_dir_all(&root).unwrap();
+        for (path, text) in files {
+            std::fs::write(root.join(path), text).unwrap();
+        }
+        let project = Project { dir, nix: nix.to_path_buf() };
+        project.git(&["init", "-q"]);
+        project.git(&["add", "-A"]);
+        project
+    }
+
+    fn root(&self) -> PathBuf {
+        self.dir.join("project")
+    }
+
+    fn git(&self, args: &[&str]) {
+        let ok = Command::new("git").args(args).current_dir(self.root()).status().unwrap();
+        assert!(ok.success(), "git {args:?}");
+    }
+
+    fn env_command(&self, args: &[&str]) -> Command {
+        let fixtures = repo_root().join("tests/fixtures");
+        let mut cmd = Command::new(BIN);
+        cmd.arg("env")
+            .args(args)
+            .arg(self.root())
+            .args(["--override-input", "nixpkgs"])
+            .arg(format!("path:{}", fixtures.join("nixpkgs").display()))
+            .env("FLAKE_LSP_NIX", &self.nix)
+            .env("XDG_CACHE_HOME", self.dir.join("cache"))
+            .env("XDG_DATA_HOME", self.dir.join("data"))
+            .env("PIP_NO_INDEX", "1")
+            .stdin(std::process::Stdio::null());
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.env_command(args).output().unwrap()
+    }
+
+    /// `env --json` (trusting first): the environment, and the exit status.
+    fn json(&self, extra: &[&str]) -> (Value, bool) {
+        let mut args = vec!["--json", "--trust"];
+        args.extend_from_slice(extra);
+        let out = self.run(&args);
+        let text = String::from_utf8_lossy(&out.stdout);
+        let value: Value = serde_json::from_str(&text).unwrap_or_else(|_| {
+            panic!("JSON from env; stdout:\n{text}\nstderr:\n{}", String::from_utf8_lossy(&out.stderr))
+        });
+        (value, out.status.success())
+    }
+}
+
+impl Drop for Project {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn the_hooks_venv_is_the_interpreter_and_comes_first_on_path() {
+    for nix in nixes() {
+        let project = Project::with_hook(
+            "venv",
+            &nix,
+            "test -d .venv || python3 -m venv --without-pip .venv\nsource .venv/bin/activate",
+        );
+        let (env, ok) = project.json(&[]);
+        assert!(ok, "{}: {env}", nix.display());
+        let root = project.root().canonicalize().unwrap();
+        assert_eq!(env["state"], "ready");
+        assert_eq!(env["fromCache"], false);
+        assert_eq!(env["shell"], "devShells.x86_64-linux.default");
+        let python = &env["python"];
+        assert_eq!(python["interpreter"], root.join(".venv/bin/python").display().to_string());
+        assert_eq!(python["venv"], root.join(".venv").display().to_string());
+        assert!(python["version"].as_str().unwrap().starts_with("3.11."), "{python}");
+        assert!(python["broken"].is_null(), "{python}");
+        assert_eq!(env["set"]["VIRTUAL_ENV"], root.join(".venv").display().to_string());
+        assert_eq!(env["set"]["PROJECT_GREETING"], "hello");
+        let path: Vec<&str> = env["set"]["PATH"].as_str().unwrap().split(':').collect();
+        assert_eq!(path[0], root.join(".venv/bin").display().to_string());
+        assert!(path[1].starts_with("/nix/store/") && path[1].contains("python3"), "{path:?}");
+        assert!(path.iter().any(|p| p.contains("-jq-")), "{path:?}");
+        for never in ["HOME", "TMPDIR", "SHELL", "PWD", "SHLVL", "NIX_BUILD_TOP"] {
+            assert!(env["set"].get(never).is_none(), "{never} is never copied");
+        }
+
+        // Unchanged: from the cache. Changed: realised again.
+        let (again, _) = project.json(&[]);
+        assert_eq!(again["fromCache"], true, "{}", nix.display());
+        assert_eq!(again["set"], env["set"]);
+        let flake = project.root().join("flake.nix");
+        let text = std::fs::read_to_string(&flake).unwrap();
+        std::fs::write(&flake, text.replace("\"hello\"", "\"hello again\"")).unwrap();
+        let (rebuilt, ok) = project.json(&[]);
+        assert!(ok);
+        assert_eq!(rebuilt["fromCache"], false);
+        assert_eq!(rebuilt["set"]["PROJECT_GREETING"], "hello again");
+
+        // Broken: the last good environment, stale, with Nix's error.
+        std::fs::write(&flake, text.replace("packages = [", "packages = [ undefinedThing")).unwrap();
+        let (broken, ok) = project.json(&[]);
+        assert!(!ok, "a failed realisation exits with 1");
+        assert_eq!(broken["state"], "stale", "{broken}");
+        assert!(broken["error"].as_str().unwrap().contains("undefinedThing"), "{broken}");
+        assert_eq!(broken["set"]["PROJECT_GREETING"], "hello again");
+    }
+}
+
+#[test]
+fn the_seeds_pattern_a_child_script_that_execs_bash_still_finishes() {
+    let seed = std::fs::read_to_string(seeds().join("000-devops-renaissance/flake.nix")).unwrap();
+    for nix in nixes() {
+        let project = Project::with_files("seed", &nix, &[("flake.nix", &seed), ("requirements.txt", "")]);
+        let fixtures = repo_root().join("tests/fixtures");
+        let utils = format!("path:{}", fixtures.join("flake-utils").display());
+        let out = project
+            .env_command(&["--json", "--trust", "--override-input", "flake-utils", &utils])
+            .output()
+            .unwrap();
+        let env: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|_| panic!("{}: JSON; stderr: {}", nix.display(), stderr(&out)));
+        assert_eq!(env["state"], "ready", "{}: {env}", nix.display());
+        assert_eq!(env["shell"], "devShell.x86_64-linux");
+        let venv = project.root().canonicalize().unwrap().join(".venv");
+        assert_eq!(env["python"]["venv"], venv.display().to_string());
+        assert!(venv.join("bin/python").exists());
+        let log = std::fs::read_to_string(env["log"].as_str().unwrap()).unwrap();
+        assert!(log.contains("Welcome to the Pipulate development environment"), "{log}");
+    }
+}
+
+#[test]
+fn hooks_that_exec_a_shell_read_stdin_or_leave_a_process_finish() {
+    let Some(nix) = nixes().into_iter().next() else { return };
+    for (tag, hook) in [
+        ("exec-bash", "export BEFORE_EXEC=1\nexec bash\nexport AFTER_EXEC=1"),
+        ("exec-shell", "export BEFORE_EXEC=1\nexec \"$SHELL\""),
+        ("stdin", "read -r answer\nexport BEFORE_EXEC=\"got:$answer\""),
+        ("background", "(sleep 300 &)\nsleep 300 &\nexport BEFORE_EXEC=1"),
+    ] {
+        let project = Project::with_hook(tag, &nix, hook);
+        let (env, ok) = project.json(&["--timeout", "60"]);
+        assert!(ok, "{tag}: {env}");
+        assert!(env["set"]["BEFORE_EXEC"].as_str().is_some_and(|v| v == "1" || v == "got:"), "{tag}: {env}");
+        assert!(env["set"].get("AFTER_EXEC").is_none());
+    }
+}
+
+#[test]
+fn a_hook_that_never_returns_is_stopped_and_nothing_is_left_running() {
+    let Some(nix) = nixes().into_iter().next() else { return };
+    let project = Project::with_hook(
+        "forever",
+        &nix,
+        "(while true; do date > still-running; sleep 0.1; done) &\nsleep 1000",
+    );
+    let (env, ok) = project.json(&["--timeout", "3"]);
+    assert!(!ok);
+    assert_eq!(env["state"], "failed");
+    assert!(env["error"].as_str().unwrap().contains("did not finish within 3 s"), "{env}");
+    let marker = project.root().join("still-running");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let _ = std::fs::remove_file(&marker);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(!marker.exists(), "the hook's background loop was stopped");
+}
+
+#[test]
+fn an_untrusted_flake_builds_nothing_and_runs_no_hook() {
+    let Some(nix) = nixes().into_iter().next() else { return };
+    let project = Project::with_hook("untrusted", &nix, "touch hook-ran");
+    let out = project.run(&["--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("is not trusted"), "{}", stderr(&out));
+    assert!(!project.root().join("hook-ran").exists(), "the hook did not run");
+    assert!(!project.dir.join("cache/flake-lsp/env").exists(), "nothing was realised");
+    // Trusting it lets it run.
+    let (env, ok) = project.json(&[]);
+    assert!(ok, "{env}");
+    assert!(project.root().join("hook-ran").exists());
+}
+
+#[test]
+fn without_nix_the_error_says_what_to_do() {
+    let project = Project::with_hook("no-nix", Path::new("/nonexistent/nix"), "true");
+    let (env, ok) = project.json(&[]);
+    assert!(!ok);
+    assert_eq!(env["state"], "failed");
+    let error = env["error"].as_str().unwrap();
+    assert!(
+        error.contains("could not start /nonexistent/nix") || error.contains("nix was not found"),
+        "{error}"
+    );
+    // The language features do not need Nix.
+    let check = Command::new(BIN)
+        .args(["check"])
+        .arg(project.root().join("flake.nix"))
+        .env("FLAKE_LSP_NIX", "/nonexistent/nix")
+        .output()
+        .unwrap();
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
+}
+
+#[test]
+fn export_prints_statements_a_shell_can_eval() {
+    let Some(nix) = nixes().into_iter().next() else { return };
+    let project = Project::with_hook("export", &nix, "export FROM_HOOK='a b'");
+    let out = project.run(&["--export", "bash", "--trust"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let script = String::from_utf8_lossy(&out.stdout);
+    let check = Command::new("bash")
+        .args(["--noprofile", "--norc", "-c"])
+        .arg(format!("{script}\nprintf '%s|%s' \"$FROM_HOOK\" \"$(command -v jq)\""))
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&check.stdout);
+    let (value, jq) = printed.split_once('|').unwrap();
+    assert_eq!(value, "a b");
+    assert!(jq.starts_with("/nix/store/"), "jq from the dev shell: {printed}");
+}
