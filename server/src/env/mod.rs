@@ -245,17 +245,10 @@ impl Engine {
         let log_path = self.cache.log(root);
         let mut log = std::fs::File::create(&log_path)
             .map_err(|e| format!("cannot write {}: {e}", log_path.display()))?;
-        let realised = realise::print_dev_env(
-            nix,
-            root,
-            &shell,
-            &self.cache.profile(root),
-            &self.config.nix,
-            &mut log,
-            cancel,
-            on_progress,
-        )
-        .map_err(|e| e.to_string())?;
+        let profile = self.cache.profile(root);
+        let target = realise::Target { root, attr: &shell, profile: &profile, options: &self.config.nix };
+        let realised =
+            realise::print_dev_env(nix, &target, &mut log, cancel, on_progress).map_err(|e| e.to_string())?;
         drop(log);
         let start: BTreeMap<String, String> = std::env::vars().collect();
         let options = ApplyOptions { run_hook: self.config.run_hook, timeout: self.config.hook_timeout };

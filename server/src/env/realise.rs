@@ -130,18 +130,24 @@ impl std::fmt::Display for RealiseError {
     }
 }
 
-/// `nix print-dev-env --profile <profile>` for `attr`. Progress goes to `on_progress` as Nix
-/// reports it; everything Nix says goes to `log`.
+/// What to realise: the flake, its dev shell attribute, and the GC root to keep it alive.
+pub struct Target<'a> {
+    pub root: &'a Path,
+    pub attr: &'a str,
+    pub profile: &'a Path,
+    pub options: &'a NixOptions,
+}
+
+/// `nix print-dev-env --profile <profile>` for the target. Progress goes to `on_progress` as
+/// Nix reports it; everything Nix says goes to `log`.
 pub fn print_dev_env(
     nix: &Nix,
-    root: &Path,
-    attr: &str,
-    profile: &Path,
-    options: &NixOptions,
+    target: &Target,
     log: &mut dyn std::io::Write,
     cancel: &AtomicBool,
     on_progress: &mut dyn FnMut(&Progress),
 ) -> Result<Realised, RealiseError> {
+    let Target { root, attr, profile, options } = *target;
     let mut args: Vec<String> = vec![
         "print-dev-env".into(),
         "--profile".into(),
