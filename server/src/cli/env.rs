@@ -295,6 +295,7 @@ mod tests {
             unset: unset.iter().map(|s| s.to_string()).collect(),
             python: None,
             error: None,
+            error_position: None,
             log: None,
         }
     }

@@ -18,7 +18,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use self::apply::{ApplyOptions, EnvDiff};
 use self::cache::{Cache, KeyParts, Lookup};
@@ -28,7 +28,7 @@ use self::trust::TrustStore;
 use crate::nix::internal_json::Progress;
 use crate::nix::{Nix, NixError};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum EnvState {
     Realising,
@@ -40,8 +40,17 @@ pub enum EnvState {
     Untrusted,
 }
 
+/// A position in a workspace file: the file relative to the root, 1-based line and column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorPosition {
+    pub file: PathBuf,
+    pub line: u32,
+    pub column: u32,
+}
+
 /// What the editor needs to know about one flake's environment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Environment {
     pub root: PathBuf,
@@ -55,12 +64,14 @@ pub struct Environment {
     pub python: Option<PythonInfo>,
     /// Why it failed, or why it is stale.
     pub error: Option<String>,
+    /// Where the error is, when Nix pointed into the workspace.
+    pub error_position: Option<ErrorPosition>,
     /// Where Nix's and the shellHook's output went.
     pub log: Option<PathBuf>,
 }
 
 impl Environment {
-    fn empty(root: &Path, state: EnvState) -> Environment {
+    pub fn empty(root: &Path, state: EnvState) -> Environment {
         Environment {
             root: root.to_path_buf(),
             shell: None,
@@ -70,12 +81,17 @@ impl Environment {
             unset: Vec::new(),
             python: None,
             error: None,
+            error_position: None,
             log: None,
         }
     }
 
-    fn failed(root: &Path, error: String) -> Environment {
-        Environment { error: Some(error), ..Environment::empty(root, EnvState::Failed) }
+    fn failed(root: &Path, error: Failure) -> Environment {
+        Environment {
+            error: Some(error.message),
+            error_position: error.position,
+            ..Environment::empty(root, EnvState::Failed)
+        }
     }
 
     fn from_entry(root: &Path, entry: cache::Entry, state: EnvState, log: PathBuf) -> Environment {
@@ -88,6 +104,7 @@ impl Environment {
             unset: entry.diff.unset,
             python: entry.python,
             error: None,
+            error_position: None,
             log: Some(log),
         }
     }
@@ -100,6 +117,9 @@ pub struct EnvConfig {
     pub run_hook: bool,
     pub hook_timeout: Duration,
     pub nix: NixOptions,
+    /// Every flake counts as trusted (the editor said the workspace is: VS Code's Workspace
+    /// Trust). The trust store is not changed.
+    pub assume_trusted: bool,
 }
 
 impl Default for EnvConfig {
@@ -109,6 +129,7 @@ impl Default for EnvConfig {
             run_hook: true,
             hook_timeout: ApplyOptions::default().timeout,
             nix: NixOptions::default(),
+            assume_trusted: false,
         }
     }
 }
@@ -137,6 +158,10 @@ impl Engine {
         let cache = Cache::user().ok_or("no cache directory: set HOME or XDG_CACHE_HOME")?;
         let trust = TrustStore::user().ok_or("no data directory: set HOME or XDG_DATA_HOME")?;
         Ok(Engine::new(config, cache, trust))
+    }
+
+    pub fn is_trusted(&self, root: &Path) -> bool {
+        self.config.assume_trusted || self.trust.is_trusted(root)
     }
 
     pub fn trust_store(&self) -> &TrustStore {
@@ -171,7 +196,7 @@ impl Engine {
     /// changed, `Stale` (with the reason) when something did, `None` when there is nothing to
     /// serve. Untrusted flakes get `Untrusted`.
     pub fn cached(&self, root: &Path) -> Option<Environment> {
-        if !self.trust.is_trusted(root) {
+        if !self.is_trusted(root) {
             return Some(Environment::empty(root, EnvState::Untrusted));
         }
         let (_, version) = self.nix().ok()?;
@@ -209,7 +234,7 @@ impl Engine {
         cancel: &AtomicBool,
         on_progress: &mut dyn FnMut(&Progress),
     ) -> Environment {
-        if !self.trust.is_trusted(root) {
+        if !self.is_trusted(root) {
             return Environment::empty(root, EnvState::Untrusted);
         }
         match self.realise_fresh(root, cancel, on_progress) {
@@ -217,7 +242,8 @@ impl Engine {
             Err(error) => match self.cached(root) {
                 Some(mut last) if matches!(last.state, EnvState::Ready | EnvState::Stale) => {
                     last.state = EnvState::Stale;
-                    last.error = Some(error);
+                    last.error = Some(error.message);
+                    last.error_position = error.position;
                     last
                 }
                 _ => {
@@ -234,26 +260,30 @@ impl Engine {
         root: &Path,
         cancel: &AtomicBool,
         on_progress: &mut dyn FnMut(&Progress),
-    ) -> Result<Environment, String> {
-        let (nix, version) = self.nix()?;
+    ) -> Result<Environment, Failure> {
+        let (nix, version) = self.nix().map_err(Failure::from)?;
         let shell = match &self.config.shell {
             Some(shell) => shell.clone(),
             None => self.default_shell(nix, root)?,
         };
         let dir = self.cache.entry_dir(root);
-        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| Failure::from(format!("cannot create {}: {e}", dir.display())))?;
         let log_path = self.cache.log(root);
         let mut log = std::fs::File::create(&log_path)
-            .map_err(|e| format!("cannot write {}: {e}", log_path.display()))?;
+            .map_err(|e| Failure::from(format!("cannot write {}: {e}", log_path.display())))?;
         let profile = self.cache.profile(root);
         let target = realise::Target { root, attr: &shell, profile: &profile, options: &self.config.nix };
         let realised =
-            realise::print_dev_env(nix, &target, &mut log, cancel, on_progress).map_err(|e| e.to_string())?;
+            realise::print_dev_env(nix, &target, &mut log, cancel, on_progress).map_err(|e| Failure {
+                message: e.message,
+                position: e.position.map(|(file, line, column)| ErrorPosition { file, line, column }),
+            })?;
         drop(log);
         let start: BTreeMap<String, String> = std::env::vars().collect();
         let options = ApplyOptions { run_hook: self.config.run_hook, timeout: self.config.hook_timeout };
         let end = apply::run_script(&realised.script, root, &start, &log_path, &options, cancel)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| Failure::from(e.to_string()))?;
         let diff = apply::diff(&start, &end);
         let python = python::detect(root, &end);
         let mut watched = vec![PathBuf::from("flake.nix"), PathBuf::from("flake.lock")];
@@ -279,24 +309,44 @@ impl Engine {
             unset: diff.unset,
             python,
             error: None,
+            error_position: None,
             log: Some(log_path),
         })
     }
 
     /// `devShells.<system>.default`, else the first dev shell, else `devShell.<system>`.
-    fn default_shell(&self, nix: &Nix, root: &Path) -> Result<String, String> {
+    fn default_shell(&self, nix: &Nix, root: &Path) -> Result<String, Failure> {
         let system = self.system(nix)?;
         let shells = realise::list_shells(nix, root, &system, &self.config.nix).map_err(|e| match e {
-            NixError::Failed { stderr, .. } => evaluation_error(&stderr),
-            other => other.to_string(),
+            NixError::Failed { stderr, .. } => Failure {
+                message: evaluation_error(&stderr),
+                position: realise::error_position(root, &crate::nix::internal_json::strip_ansi(&stderr))
+                    .map(|(file, line, column)| ErrorPosition { file, line, column }),
+            },
+            other => Failure::from(other.to_string()),
         })?;
         let default = format!("devShells.{system}.default");
         if shells.contains(&default) {
             return Ok(default);
         }
         shells.into_iter().next().ok_or_else(|| {
-            format!("the flake has no dev shell for {system}: neither devShells.{system}.default nor devShell.{system}")
+            Failure::from(format!(
+                "the flake has no dev shell for {system}: neither devShells.{system}.default nor devShell.{system}"
+            ))
         })
+    }
+}
+
+/// Why a realisation failed, and where when Nix said.
+#[derive(Debug)]
+struct Failure {
+    message: String,
+    position: Option<ErrorPosition>,
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Failure {
+        Failure { message, position: None }
     }
 }
 

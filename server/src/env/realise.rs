@@ -298,9 +298,47 @@ mod tests {
     }
 
     #[test]
+    fn positions_in_human_errors() {
+        let root = std::env::temp_dir().join(format!("flake-lsp-errpos-{}", std::process::id()));
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(root.join("flake.nix"), "{}").unwrap();
+        let text = "error: undefined variable 'x'\n\n       at /nix/store/5d584dk9lmah4ypai8qbgdvfn5f5fm49-source/flake.nix:61:1:\n\n           60| }";
+        assert_eq!(error_position(&root, text), Some((PathBuf::from("flake.nix"), 61, 1)));
+        let text = format!("error: x\n       at {}/flake.nix:3:7:", root.canonicalize().unwrap().display());
+        assert_eq!(error_position(&root, &text), Some((PathBuf::from("flake.nix"), 3, 7)));
+        assert_eq!(error_position(&root, "error: x\n at /nix/store/abc-source/other.nix:1:1:"), None);
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
     fn attribute_names_are_quoted_when_needed() {
         assert_eq!(quote_attr("default"), "default");
         assert_eq!(quote_attr("py-3.11"), "\"py-3.11\"");
         assert_eq!(quote_attr("cuda_12"), "cuda_12");
     }
+}
+
+/// The first `at FILE:LINE:COL` in Nix's human error output that is a workspace file: the
+/// position of an evaluation error when only the text is at hand.
+pub fn error_position(root: &Path, text: &str) -> Option<(PathBuf, u32, u32)> {
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    for line in text.lines() {
+        let Some(rest) = line.trim_start().strip_prefix("at ") else { continue };
+        let rest = rest.trim_end().trim_end_matches(':');
+        let mut parts = rest.rsplitn(3, ':');
+        let (Some(col), Some(line_no), Some(file)) = (parts.next(), parts.next(), parts.next()) else {
+            continue;
+        };
+        let (Ok(line_no), Ok(col)) = (line_no.parse::<u32>(), col.parse::<u32>()) else { continue };
+        let mapped = map_file(&root, None, file).or_else(|| {
+            // `/nix/store/<hash>-source/<rel>`: the copy of the flake, when `rel` is ours.
+            let after = file.strip_prefix("/nix/store/")?;
+            let (_, rel) = after.split_once("-source/")?;
+            root.join(rel).is_file().then(|| PathBuf::from(rel))
+        });
+        if let Some(file) = mapped {
+            return Some((file, line_no, col));
+        }
+    }
+    None
 }

@@ -96,6 +96,8 @@ codes! {
     DeprecatedNixosModule = "deprecated_nixos_module", Warning, false, "`nixosModule` is deprecated: `nixosModules.default`.";
     DeprecatedDefaultTemplate = "deprecated_default_template", Warning, false, "`defaultTemplate` is deprecated: `templates.default`.";
     DeprecatedDefaultBundler = "deprecated_default_bundler", Warning, false, "`defaultBundler` is deprecated: `bundlers.<system>.default`.";
+    EnvironmentFailed = "environment_failed", Error, false, "The dev shell could not be realised (Nix failed, or the shellHook failed or timed out).";
+    VenvBroken = "venv_broken", Warning, false, "The project's venv was made from a Python that is gone or is not the dev shell's.";
 }
 
 impl Code {
