@@ -274,6 +274,31 @@ pub fn map_file(root: &Path, store_source: Option<&str>, file: &str) -> Option<P
     Path::new(file).strip_prefix(root).ok().map(Path::to_path_buf)
 }
 
+/// The first `at FILE:LINE:COL` in Nix's human error output that is a workspace file: the
+/// position of an evaluation error when only the text is at hand.
+pub fn error_position(root: &Path, text: &str) -> Option<(PathBuf, u32, u32)> {
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    for line in text.lines() {
+        let Some(rest) = line.trim_start().strip_prefix("at ") else { continue };
+        let rest = rest.trim_end().trim_end_matches(':');
+        let mut parts = rest.rsplitn(3, ':');
+        let (Some(col), Some(line_no), Some(file)) = (parts.next(), parts.next(), parts.next()) else {
+            continue;
+        };
+        let (Ok(line_no), Ok(col)) = (line_no.parse::<u32>(), col.parse::<u32>()) else { continue };
+        let mapped = map_file(&root, None, file).or_else(|| {
+            // `/nix/store/<hash>-source/<rel>`: the copy of the flake, when `rel` is ours.
+            let after = file.strip_prefix("/nix/store/")?;
+            let (_, rel) = after.split_once("-source/")?;
+            root.join(rel).is_file().then(|| PathBuf::from(rel))
+        });
+        if let Some(file) = mapped {
+            return Some((file, line_no, col));
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -316,29 +341,4 @@ mod tests {
         assert_eq!(quote_attr("py-3.11"), "\"py-3.11\"");
         assert_eq!(quote_attr("cuda_12"), "cuda_12");
     }
-}
-
-/// The first `at FILE:LINE:COL` in Nix's human error output that is a workspace file: the
-/// position of an evaluation error when only the text is at hand.
-pub fn error_position(root: &Path, text: &str) -> Option<(PathBuf, u32, u32)> {
-    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    for line in text.lines() {
-        let Some(rest) = line.trim_start().strip_prefix("at ") else { continue };
-        let rest = rest.trim_end().trim_end_matches(':');
-        let mut parts = rest.rsplitn(3, ':');
-        let (Some(col), Some(line_no), Some(file)) = (parts.next(), parts.next(), parts.next()) else {
-            continue;
-        };
-        let (Ok(line_no), Ok(col)) = (line_no.parse::<u32>(), col.parse::<u32>()) else { continue };
-        let mapped = map_file(&root, None, file).or_else(|| {
-            // `/nix/store/<hash>-source/<rel>`: the copy of the flake, when `rel` is ours.
-            let after = file.strip_prefix("/nix/store/")?;
-            let (_, rel) = after.split_once("-source/")?;
-            root.join(rel).is_file().then(|| PathBuf::from(rel))
-        });
-        if let Some(file) = mapped {
-            return Some((file, line_no, col));
-        }
-    }
-    None
 }
