@@ -2,6 +2,7 @@
 
 mod cli;
 mod env;
+mod environment_lsp;
 mod features;
 mod lsp;
 mod nix_parser;

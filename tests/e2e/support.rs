@@ -32,6 +32,8 @@ pub struct Server {
     next_id: i64,
     /// Notifications and server requests seen while waiting for something else.
     pub backlog: Vec<Value>,
+    /// Answers to server requests by method; others get null.
+    pub answers: Vec<(String, Value)>,
 }
 
 impl Server {
@@ -76,7 +78,7 @@ impl Server {
                 }
             }
         });
-        Server { child, stdin, messages: rx, next_id: 1, backlog: Vec::new() }
+        Server { child, stdin, messages: rx, next_id: 1, backlog: Vec::new(), answers: Vec::new() }
     }
 
     pub fn send_raw(&mut self, body: &[u8]) {
@@ -127,7 +129,12 @@ impl Server {
                 Ok(message) => {
                     if message.get("id").is_some() && message.get("method").is_some() {
                         let id = message["id"].clone();
-                        self.send(json!({ "jsonrpc": "2.0", "id": id, "result": null }));
+                        let answer = self
+                            .answers
+                            .iter()
+                            .find(|(m, _)| message["method"] == m.as_str())
+                            .map_or(Value::Null, |(_, a)| a.clone());
+                        self.send(json!({ "jsonrpc": "2.0", "id": id, "result": answer }));
                     }
                     if pred(&message) {
                         return message;

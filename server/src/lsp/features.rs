@@ -441,3 +441,11 @@ pub fn format(
         Err(err) => Err(request_failed(err.0)),
     }
 }
+
+/// Whether `range` touches a dev shell's definition (for "Enter environment").
+pub fn touches_dev_shell(ctx: &Ctx, range: lsp::Range) -> bool {
+    let range = ctx.text_range(range);
+    ide::actions::dev_shell_definitions(&ctx.analysis)
+        .iter()
+        .any(|d| d.start() <= range.end() && range.start() <= d.end())
+}

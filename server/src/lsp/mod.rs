@@ -3,6 +3,7 @@
 
 pub mod convert;
 pub mod documents;
+pub mod environment;
 mod features;
 mod ordered;
 mod server;
@@ -27,6 +28,7 @@ pub struct State {
     pub formatter: RwLock<Formatter>,
     /// Documentation of builtins, once read from the installed Nix (or our own).
     pub builtin_docs: OnceLock<Arc<BuiltinDocs>>,
+    pub environments: environment::Environments,
 }
 
 impl State {

@@ -19,6 +19,7 @@ use crate::ide::format::Formatter;
 use crate::ide::{self, DiagnosticsConfig};
 use crate::syntax::PositionEncoding;
 
+#[derive(Clone)]
 pub struct Backend {
     client: Client,
     state: Arc<State>,
@@ -27,7 +28,11 @@ pub struct Backend {
     published: Arc<tokio::sync::Mutex<HashMap<Url, Option<i32>>>>,
     /// The version being analysed, per document, so that a burst of edits is analysed once.
     in_flight: Arc<DashMap<Url, Option<i32>>>,
-    pull_configuration: AtomicBool,
+    pull_configuration: Arc<AtomicBool>,
+    /// Workspace folders from `initialize`, whose flakes are tracked once initialized.
+    folders: Arc<std::sync::Mutex<Vec<std::path::PathBuf>>>,
+    /// Whether the client can register file watchers.
+    watchers: Arc<AtomicBool>,
 }
 
 pub fn service(state: Arc<State>) -> (LspService<Backend>, ClientSocket) {
@@ -36,10 +41,15 @@ pub fn service(state: Arc<State>) -> (LspService<Backend>, ClientSocket) {
         state,
         published: Default::default(),
         in_flight: Default::default(),
-        pull_configuration: AtomicBool::new(false),
+        pull_configuration: Default::default(),
+        folders: Default::default(),
+        watchers: Default::default(),
     })
     .custom_method("flake/documentText", Backend::document_text)
     .custom_method("flake/debug/panic", Backend::debug_panic)
+    .custom_method("flake/realise", Backend::flake_realise)
+    .custom_method("flake/shells", Backend::flake_shells)
+    .custom_method("flake/trust", Backend::flake_trust)
     .finish()
 }
 
@@ -83,6 +93,34 @@ impl Backend {
         &self.state
     }
 
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub(crate) fn clone_handle(&self) -> Backend {
+        self.clone()
+    }
+
+    /// Publishes a file's diagnostics again (after the environment's changed): through the
+    /// usual analysis when it is open, else only the environment's.
+    pub(crate) async fn refresh_diagnostics(&self, uri: Url) {
+        if self.state.documents.is_open(&uri) {
+            self.in_flight.remove(&uri);
+            self.schedule_diagnostics(uri);
+            return;
+        }
+        let Ok(path) = uri.to_file_path() else { return };
+        let env = self.state.environments.diagnostics_for(&path);
+        let Ok(doc) = self.state.documents.get_or_read(&uri) else { return };
+        let enc = self.state.encoding();
+        let diagnostics = env
+            .iter()
+            .map(|d| d.to_diagnostic(&doc.text, &doc.line_index))
+            .map(|d| convert::diagnostic(&uri, &doc.line_index, &doc.text, &d, enc))
+            .collect();
+        self.client.publish_diagnostics(uri, diagnostics, None).await;
+    }
+
     async fn apply_settings(&self, settings: &Value) {
         let mut changed = false;
         if let Some(command) = formatter_command(settings) {
@@ -92,6 +130,13 @@ impl Backend {
             };
             if let Ok(mut current) = self.state.formatter.write() {
                 *current = formatter;
+            }
+        }
+        if let Some(env) = super::environment::EnvSettings::from_settings(settings) {
+            if self.state.environments.configure(env) {
+                for root in self.state.environments.roots() {
+                    self.env_start(root, false).await;
+                }
             }
         }
         if let Some(names) = disabled_codes(settings) {
@@ -146,8 +191,13 @@ impl Backend {
             let config = state.diagnostics_config();
             let enc = state.encoding();
             let snap = snapshot.clone();
+            let env = snapshot
+                .uri
+                .to_file_path()
+                .map(|p| state.environments.diagnostics_for(&p))
+                .unwrap_or_default();
             let computed =
-                tokio::task::spawn_blocking(move || compute_diagnostics(&snap, &config, enc)).await;
+                tokio::task::spawn_blocking(move || compute_diagnostics(&snap, &config, &env, enc)).await;
             let diagnostics = match computed {
                 Ok(d) => d,
                 Err(err) => {
@@ -218,13 +268,17 @@ impl Backend {
 fn compute_diagnostics(
     snapshot: &Snapshot,
     config: &DiagnosticsConfig,
+    env: &[super::environment::EnvDiagnostic],
     enc: PositionEncoding,
 ) -> Vec<Diagnostic> {
     let text = &snapshot.text;
-    ide::diagnostics::diagnostics_for(&snapshot.analysis(), config)
-        .iter()
-        .map(|d| convert::diagnostic(&snapshot.uri, &snapshot.line_index, text, d, enc))
-        .collect()
+    let mut found = ide::diagnostics::diagnostics_for(&snapshot.analysis(), config);
+    found.extend(
+        env.iter()
+            .map(|d| d.to_diagnostic(text, &snapshot.line_index))
+            .filter(|d| !config.disabled.contains(&d.code)),
+    );
+    found.iter().map(|d| convert::diagnostic(&snapshot.uri, &snapshot.line_index, text, d, enc)).collect()
 }
 
 #[tower_lsp::async_trait]
@@ -244,6 +298,29 @@ impl LanguageServer for Backend {
         self.state.set_encoding(enc);
         let pulls = params.capabilities.workspace.as_ref().and_then(|w| w.configuration).unwrap_or(false);
         self.pull_configuration.store(pulls, Ordering::Release);
+        let progress =
+            params.capabilities.window.as_ref().and_then(|w| w.work_done_progress).unwrap_or(false);
+        self.state.environments.set_progress_support(progress);
+        let watchers = params
+            .capabilities
+            .workspace
+            .as_ref()
+            .and_then(|w| w.did_change_watched_files.as_ref())
+            .and_then(|d| d.dynamic_registration)
+            .unwrap_or(false);
+        self.watchers.store(watchers, Ordering::Release);
+        let mut folders: Vec<std::path::PathBuf> =
+            params.workspace_folders.iter().flatten().filter_map(|f| f.uri.to_file_path().ok()).collect();
+        #[allow(deprecated)]
+        if folders.is_empty() {
+            folders.extend(params.root_uri.as_ref().and_then(|u| u.to_file_path().ok()));
+        }
+        if let Ok(mut slot) = self.folders.lock() {
+            *slot = folders;
+        }
+        let options = params.initialization_options.clone().unwrap_or(Value::Null);
+        let env = super::environment::EnvSettings::from_settings(&options).unwrap_or_default();
+        self.state.environments.configure(env);
         if let Some(options) = &params.initialization_options {
             self.apply_settings(options).await;
         }
@@ -255,8 +332,15 @@ impl LanguageServer for Backend {
                     change: Some(TextDocumentSyncKind::INCREMENTAL),
                     will_save: None,
                     will_save_wait_until: None,
-                    save: None,
+                    save: Some(TextDocumentSyncSaveOptions::Supported(true)),
                 })),
+                execute_command_provider: Some(ExecuteCommandOptions {
+                    commands: vec![
+                        super::environment::ENTER_ENVIRONMENT.to_string(),
+                        super::environment::RECREATE_VENV.to_string(),
+                    ],
+                    work_done_progress_options: Default::default(),
+                }),
                 completion_provider: Some(CompletionOptions {
                     trigger_characters: Some(vec![".".into(), "\"".into(), ":".into()]),
                     ..CompletionOptions::default()
@@ -308,6 +392,26 @@ impl LanguageServer for Backend {
         if self.pull_configuration.load(Ordering::Acquire) {
             self.pull_settings().await;
         }
+        if self.watchers.load(Ordering::Acquire) {
+            let watchers = ["**/*.nix", "**/flake.lock"]
+                .iter()
+                .map(|glob| FileSystemWatcher {
+                    glob_pattern: GlobPattern::String(glob.to_string()),
+                    kind: None,
+                })
+                .collect();
+            let registration = Registration {
+                id: "flake-lsp-watched-files".into(),
+                method: "workspace/didChangeWatchedFiles".into(),
+                register_options: serde_json::to_value(DidChangeWatchedFilesRegistrationOptions { watchers })
+                    .ok(),
+            };
+            if let Err(e) = self.client.register_capability(vec![registration]).await {
+                log::warn!("cannot watch files: {e}");
+            }
+        }
+        let folders = self.folders.lock().map(|f| f.clone()).unwrap_or_default();
+        self.env_track_folders(folders).await;
     }
 
     async fn shutdown(&self) -> Result<()> {
@@ -315,7 +419,27 @@ impl LanguageServer for Backend {
     }
 
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
-        self.schedule_diagnostics(params.text_document.uri);
+        let uri = params.text_document.uri;
+        self.schedule_diagnostics(uri.clone());
+        self.env_track_document(&uri).await;
+    }
+
+    async fn did_save(&self, params: DidSaveTextDocumentParams) {
+        // Without file watchers, saving is how the server learns a file changed on disk.
+        if !self.watchers.load(Ordering::Acquire) {
+            if let Ok(path) = params.text_document.uri.to_file_path() {
+                self.env_files_changed(vec![path]).await;
+            }
+        }
+    }
+
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        let paths = params.changes.into_iter().filter_map(|c| c.uri.to_file_path().ok()).collect();
+        self.env_files_changed(paths).await;
+    }
+
+    async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<Value>> {
+        self.env_command(&params.command, &params.arguments).await
     }
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
@@ -438,11 +562,17 @@ impl LanguageServer for Backend {
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
         let config = self.state.diagnostics_config();
         let range = params.range;
-        let diagnostics = params.context.diagnostics;
-        self.with_analysis(&params.text_document.uri, Needs::Text, move |ctx| {
-            features::code_actions(ctx, range, &config, &diagnostics)
-        })
-        .await
+        let diagnostics = params.context.diagnostics.clone();
+        let uri = params.text_document.uri.clone();
+        let (actions, on_shell) = self
+            .with_analysis(&uri, Needs::Text, move |ctx| {
+                let actions = features::code_actions(ctx, range, &config, &diagnostics);
+                (actions, features::touches_dev_shell(ctx, range))
+            })
+            .await?;
+        let mut actions = actions.unwrap_or_default();
+        actions.extend(self.env_code_actions(&uri, on_shell, &params.context.diagnostics));
+        Ok(Some(actions))
     }
 
     async fn formatting(&self, params: DocumentFormattingParams) -> Result<Option<Vec<TextEdit>>> {
@@ -454,7 +584,10 @@ impl LanguageServer for Backend {
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
-        if disabled_codes(&params.settings).is_some() || formatter_command(&params.settings).is_some() {
+        if disabled_codes(&params.settings).is_some()
+            || formatter_command(&params.settings).is_some()
+            || super::environment::EnvSettings::from_settings(&params.settings).is_some()
+        {
             self.apply_settings(&params.settings).await;
         } else if self.pull_configuration.load(Ordering::Acquire) {
             self.pull_settings().await;

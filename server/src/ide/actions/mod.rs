@@ -108,6 +108,27 @@ fn touches(diag: TextRange, range: TextRange) -> bool {
     diag.start() <= range.end() && range.start() <= diag.end()
 }
 
+/// Where a flake defines its dev shells: bindings whose path starts with `devShells` or
+/// `devShell`, anywhere in `flake.nix` (also inside `eachDefaultSystem`). The editor offers
+/// "Enter environment" there.
+pub fn dev_shell_definitions(analysis: &Analysis) -> Vec<TextRange> {
+    if analysis.kind() != super::FileKind::Flake {
+        return Vec::new();
+    }
+    analysis
+        .root()
+        .descendants()
+        .filter(|n| n.kind() == crate::syntax::SyntaxKind::NODE_ATTRPATH_VALUE)
+        .filter(|binding| {
+            let (path, _) = crate::syntax::binding_parts(binding);
+            path.and_then(|p| crate::syntax::attrpath_attrs(&p).next())
+                .and_then(|a| crate::syntax::static_attr_name(&a))
+                .is_some_and(|name| name == "devShells" || name == "devShell")
+        })
+        .map(|n| n.text_range())
+        .collect()
+}
+
 /// The node with exactly `range` and one of `kinds`, if there is one.
 pub(crate) fn node_at(
     root: &SyntaxNode,
@@ -122,6 +143,25 @@ pub(crate) fn node_at(
         rowan::NodeOrToken::Token(t) => t.parent()?,
     };
     start.ancestors().take_while(|n| n.text_range() == range).find(|n| kinds.contains(&n.kind()))
+}
+
+#[cfg(test)]
+mod dev_shell_tests {
+    use super::*;
+    use crate::ide::FileKind;
+
+    #[test]
+    fn dev_shell_definitions_in_both_forms() {
+        let text =
+            "{ outputs = _: { devShells.x.default = 1; packages = {}; } // f (s: { devShell = 2; }); }";
+        let analysis = Analysis::of(text, FileKind::Flake);
+        let found: Vec<&str> = dev_shell_definitions(&analysis)
+            .iter()
+            .map(|r| &text[std::ops::Range::<usize>::from(*r)])
+            .collect();
+        assert_eq!(found, ["devShells.x.default = 1;", "devShell = 2;"]);
+        assert!(dev_shell_definitions(&Analysis::of(text, FileKind::Nix)).is_empty());
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,231 @@
+//! The environment over LSP: `flake/environment` from realising to ready with `$/progress`,
+//! the cache on a second start, trust asked and given, staleness after an edit on disk, a
+//! failed rebuild as a diagnostic on the right line, and the `flake/*` methods. Real Nix, the
+//! fixture nixpkgs.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::{json, Value};
+
+use crate::support::*;
+
+const FLAKE: &str = r#"{
+  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-24.05";
+  outputs = { self, nixpkgs }:
+    let pkgs = nixpkgs.legacyPackages.x86_64-linux;
+    in {
+      devShells.x86_64-linux.default = pkgs.mkShell {
+        packages = [ pkgs.python311 ];
+        env.GREETING = "hello";
+        shellHook = ''
+          touch hook-ran
+          test -d .venv || python3 -m venv --without-pip .venv
+          source .venv/bin/activate
+        '';
+      };
+    };
+}
+"#;
+
+fn nix() -> Option<PathBuf> {
+    let found = ["/usr/bin/nix", "/usr/local/bin/nix-latest"].iter().map(PathBuf::from).find(|p| p.exists());
+    assert!(
+        found.is_some() || std::env::var_os("FLAKE_LSP_NO_NIX").is_some(),
+        "nix not found: run ../shared/tools/install-nix.sh (or set FLAKE_LSP_NO_NIX=1 to skip)"
+    );
+    found
+}
+
+struct Workspace {
+    dir: PathBuf,
+}
+
+impl Workspace {
+    fn new(tag: &str) -> Workspace {
+        let dir = std::env::temp_dir().join(format!("flake-lsp-envlsp-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("project")).unwrap();
+        std::fs::write(dir.join("project/flake.nix"), FLAKE).unwrap();
+        let ws = Workspace { dir };
+        for args in [&["init", "-q"][..], &["add", "-A"][..]] {
+            assert!(Command::new("git").args(args).current_dir(ws.root()).status().unwrap().success());
+        }
+        ws
+    }
+
+    fn root(&self) -> PathBuf {
+        self.dir.join("project")
+    }
+
+    fn server(&self, nix: &Path, trusted: bool) -> Server {
+        let cache = self.dir.join("cache");
+        let data = self.dir.join("data");
+        let mut server = Server::start_with(&[
+            ("FLAKE_LSP_NIX", nix.to_str().unwrap()),
+            ("XDG_CACHE_HOME", cache.to_str().unwrap()),
+            ("XDG_DATA_HOME", data.to_str().unwrap()),
+            ("PIP_NO_INDEX", "1"),
+        ]);
+        let nixpkgs = format!("path:{}", repo_root().join("tests/fixtures/nixpkgs").display());
+        server.request(
+            "initialize",
+            json!({
+                "processId": null,
+                "rootUri": file_uri(&self.root()),
+                "capabilities": { "window": { "workDoneProgress": true } },
+                "initializationOptions": { "flakeLsp": { "environment": {
+                    "trusted": trusted,
+                    "overrideInputs": { "nixpkgs": nixpkgs }
+                } } }
+            }),
+        );
+        server.notify("initialized", json!({}));
+        server
+    }
+}
+
+impl Drop for Workspace {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The next `flake/environment` whose state is one of `states`.
+fn environment(server: &mut Server, states: &[&str]) -> Value {
+    let is =
+        |m: &Value| m["method"] == "flake/environment" && states.iter().any(|s| m["params"]["state"] == *s);
+    if let Some(i) = server.backlog.iter().position(is) {
+        return server.backlog.remove(i)["params"].clone();
+    }
+    server.wait_for(is)["params"].clone()
+}
+
+#[test]
+fn realising_then_ready_with_progress_then_from_the_cache() {
+    let Some(nix) = nix() else { return };
+    let ws = Workspace::new("ready");
+    let mut server = ws.server(&nix, true);
+    let realising = environment(&mut server, &["realising"]);
+    assert_eq!(realising["protocol"], 1);
+    let ready = environment(&mut server, &["ready", "failed"]);
+    assert_eq!(ready["state"], "ready", "{ready}");
+    assert_eq!(ready["fromCache"], false);
+    assert_eq!(ready["shell"], "devShells.x86_64-linux.default");
+    let root = ws.root().canonicalize().unwrap();
+    assert_eq!(ready["python"]["interpreter"], root.join(".venv/bin/python").display().to_string());
+    assert_eq!(ready["set"]["GREETING"], "hello");
+    assert_eq!(ready["set"]["VIRTUAL_ENV"], root.join(".venv").display().to_string());
+    // Progress began and ended on a token the client was asked to create.
+    let progress: Vec<&Value> = server.backlog.iter().filter(|m| m["method"] == "$/progress").collect();
+    assert_eq!(
+        progress.first().map(|p| &p["params"]["value"]["kind"]),
+        Some(&json!("begin")),
+        "{progress:?}"
+    );
+    assert_eq!(progress.last().map(|p| &p["params"]["value"]["kind"]), Some(&json!("end")));
+    assert!(server.backlog.iter().any(|m| m["method"] == "window/workDoneProgress/create"));
+
+    // The editor asks for a terminal in the environment.
+    let spec = server.request(
+        "workspace/executeCommand",
+        json!({ "command": "flake-lsp.enterEnvironment", "arguments": [{ "root": root }] }),
+    );
+    assert_eq!(spec["cwd"], root.display().to_string());
+    assert_eq!(spec["env"]["GREETING"], "hello");
+    assert_eq!(spec["name"], "nix: default");
+
+    let shells = server.request("flake/shells", json!({}));
+    assert_eq!(shells["shells"], json!(["devShells.x86_64-linux.default"]));
+    assert!(server.shutdown().success());
+
+    // A second start: ready from the cache, without realising.
+    let mut server = ws.server(&nix, true);
+    let again = environment(&mut server, &["ready", "realising", "stale"]);
+    assert_eq!(again["state"], "ready", "{again}");
+    assert_eq!(again["fromCache"], true);
+    assert_eq!(again["set"], ready["set"]);
+}
+
+#[test]
+fn an_edit_on_disk_makes_it_stale_and_a_broken_flake_shows_where() {
+    let Some(nix) = nix() else { return };
+    let ws = Workspace::new("stale");
+    let mut server = ws.server(&nix, true);
+    environment(&mut server, &["ready"]);
+    let flake = ws.root().join("flake.nix");
+    let uri = file_uri(&flake);
+    server.open(&uri, FLAKE);
+    server.diagnostics(&uri, 1);
+
+    // Changed on disk: realised again, the old environment meanwhile stale.
+    let changed = FLAKE.replace("\"hello\"", "\"hello again\"");
+    std::fs::write(&flake, &changed).unwrap();
+    server.notify("workspace/didChangeWatchedFiles", json!({ "changes": [{ "uri": uri, "type": 2 }] }));
+    let stale = environment(&mut server, &["stale"]);
+    assert_eq!(stale["set"]["GREETING"], "hello", "the last good one meanwhile");
+    let ready = environment(&mut server, &["ready"]);
+    assert_eq!(ready["set"]["GREETING"], "hello again");
+
+    // Broken: stale with the error, and an environment_failed diagnostic on its line.
+    let broken =
+        changed.replace("packages = [ pkgs.python311 ];", "packages = [ pkgs.python311 missingThing ];");
+    std::fs::write(&flake, &broken).unwrap();
+    server.change(&uri, 2, json!([{ "text": broken }]));
+    server.notify("workspace/didChangeWatchedFiles", json!({ "changes": [{ "uri": uri, "type": 2 }] }));
+    let failed = server.wait_for(|m| {
+        m["method"] == "flake/environment"
+            && m["params"]["state"] == "stale"
+            && !m["params"]["errorPosition"].is_null()
+    });
+    assert!(failed["params"]["error"].as_str().unwrap().contains("missingThing"), "{failed}");
+    assert_eq!(failed["params"]["set"]["GREETING"], "hello again");
+    let line = broken.lines().position(|l| l.contains("missingThing")).unwrap();
+    let diag = server.wait_for(|m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["diagnostics"]
+                .as_array()
+                .is_some_and(|d| d.iter().any(|d| d["code"] == "environment_failed"))
+    });
+    let env_diag = diag["params"]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "environment_failed")
+        .unwrap()
+        .clone();
+    assert_eq!(env_diag["range"]["start"]["line"], line, "{env_diag}");
+    // The "Enter environment" action is offered on the dev shell's definition.
+    let at = broken.lines().position(|l| l.contains("devShells")).unwrap();
+    let actions = server.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": { "uri": uri },
+            "range": { "start": { "line": at, "character": 8 }, "end": { "line": at, "character": 8 } },
+            "context": { "diagnostics": [] }
+        }),
+    );
+    assert!(
+        actions.as_array().unwrap().iter().any(|a| a["command"]["command"] == "flake-lsp.enterEnvironment"),
+        "{actions}"
+    );
+}
+
+#[test]
+fn an_untrusted_flake_is_asked_about_and_runs_nothing_until_trusted() {
+    let Some(nix) = nix() else { return };
+    let ws = Workspace::new("trust");
+    let mut server = ws.server(&nix, false);
+    server.answers.push(("window/showMessageRequest".into(), json!({ "title": "Not now" })));
+    let untrusted = environment(&mut server, &["untrusted"]);
+    assert_eq!(untrusted["root"], ws.root().display().to_string());
+    let asked = server.wait_for(|m| m["method"] == "window/showMessageRequest");
+    assert!(asked["params"]["message"].as_str().unwrap().contains("trust"), "{asked}");
+    assert!(!ws.root().join("hook-ran").exists(), "no hook ran");
+    assert!(!ws.dir.join("cache/flake-lsp/env").exists(), "nothing was realised");
+
+    server.request("flake/trust", json!({ "root": file_uri(&ws.root()), "trust": true }));
+    let ready = environment(&mut server, &["ready", "failed"]);
+    assert_eq!(ready["state"], "ready", "{ready}");
+    assert!(ws.root().join("hook-ran").exists());
+}
