@@ -181,6 +181,24 @@ fn the_hooks_venv_is_the_interpreter_and_comes_first_on_path() {
 }
 
 #[test]
+fn a_damaged_cache_entry_is_rebuilt() {
+    let Some(nix) = nixes().into_iter().next() else { return };
+    let project = Project::with_hook("damaged", &nix, "export FROM_HOOK=1");
+    let (first, ok) = project.json(&[]);
+    assert!(ok, "{first}");
+    let entries = project.dir.join("cache/flake-lsp/env");
+    let entry = std::fs::read_dir(&entries).unwrap().next().unwrap().unwrap().path().join("entry.json");
+    let text = std::fs::read(&entry).unwrap();
+    std::fs::write(&entry, &text[..text.len() / 3]).unwrap();
+    let (again, ok) = project.json(&[]);
+    assert!(ok, "{again}");
+    assert_eq!(again["fromCache"], false, "realised again");
+    assert_eq!(again["set"]["FROM_HOOK"], "1");
+    let (third, _) = project.json(&[]);
+    assert_eq!(third["fromCache"], true, "and cached again");
+}
+
+#[test]
 fn the_seeds_pattern_a_child_script_that_execs_bash_still_finishes() {
     let seed = std::fs::read_to_string(seeds().join("000-devops-renaissance/flake.nix")).unwrap();
     for nix in nixes() {

@@ -229,3 +229,28 @@ fn an_untrusted_flake_is_asked_about_and_runs_nothing_until_trusted() {
     assert_eq!(ready["state"], "ready", "{ready}");
     assert!(ws.root().join("hook-ran").exists());
 }
+
+#[test]
+fn cancelling_from_the_progress_ui_stops_the_realisation() {
+    let Some(nix) = nix() else { return };
+    let ws = Workspace::new("cancel");
+    let slow = FLAKE.replace("touch hook-ran", "touch hook-started; sleep 1000; touch hook-ran");
+    std::fs::write(ws.root().join("flake.nix"), slow).unwrap();
+    let mut server = ws.server(&nix, true);
+    let begin = server.wait_for(|m| m["method"] == "$/progress" && m["params"]["value"]["kind"] == "begin");
+    assert_eq!(begin["params"]["value"]["cancellable"], true);
+    // Once the hook is running, the user cancels.
+    let started = ws.root().join("hook-started");
+    for _ in 0..600 {
+        if started.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(started.exists(), "the hook started");
+    server.notify("window/workDoneProgress/cancel", json!({ "token": begin["params"]["token"] }));
+    let failed = environment(&mut server, &["failed", "ready"]);
+    assert_eq!(failed["state"], "failed", "{failed}");
+    assert!(failed["error"].as_str().unwrap().contains("cancelled"), "{failed}");
+    assert!(!ws.root().join("hook-ran").exists());
+}

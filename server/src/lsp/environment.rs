@@ -116,6 +116,8 @@ pub struct Environments {
     diagnostics: DashMap<PathBuf, Vec<EnvDiagnostic>>,
     progress: AtomicBool,
     next_token: AtomicU64,
+    /// Realisations the user can cancel from the progress UI, by token.
+    cancellable: DashMap<String, Arc<AtomicBool>>,
 }
 
 /// A diagnostic from an environment, positioned by line and column (1-based, as Nix gives
@@ -335,7 +337,7 @@ impl Backend {
         }
         let backend = self.clone_handle();
         tokio::spawn(async move {
-            let token = backend.progress_begin(&root).await;
+            let token = backend.progress_begin(&root, cancel.clone()).await;
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(Option<String>, Option<u32>)>();
             let work = {
                 let (engine, root, cancel) = (engine.clone(), root.clone(), cancel.clone());
@@ -360,8 +362,16 @@ impl Backend {
                 backend.progress_end(token).await;
             }
             let current = backend.state().environments.roots.get(&root).map(|r| r.generation);
-            if current != Some(generation) || cancel.load(Ordering::Acquire) {
+            if current != Some(generation) {
                 return; // superseded: the newer realisation publishes
+            }
+            // Cancelled by the user (from the progress UI, or by distrusting): what the engine
+            // answers says so (the last good environment as stale, or failed), unless
+            // distrusting already published `untrusted`.
+            if cancel.load(Ordering::Acquire)
+                && backend.state().environments.last(&root).is_some_and(|e| e.state == EnvState::Untrusted)
+            {
+                return;
             }
             match result {
                 Ok(env) => backend.env_publish(env).await,
@@ -475,13 +485,25 @@ impl Backend {
         }
     }
 
-    async fn progress_begin(&self, root: &Path) -> Option<NumberOrString> {
+    /// The user cancelled a realisation from the progress UI.
+    pub(crate) fn env_progress_cancelled(&self, token: &NumberOrString) {
+        let key = match token {
+            NumberOrString::String(s) => s.clone(),
+            NumberOrString::Number(n) => n.to_string(),
+        };
+        if let Some((_, cancel)) = self.state().environments.cancellable.remove(&key) {
+            cancel.store(true, Ordering::Release);
+        }
+    }
+
+    async fn progress_begin(&self, root: &Path, cancel: Arc<AtomicBool>) -> Option<NumberOrString> {
         let envs = &self.state().environments;
         if !envs.progress.load(Ordering::Acquire) {
             return None;
         }
         let n = envs.next_token.fetch_add(1, Ordering::Relaxed);
-        let token = NumberOrString::String(format!("flake-lsp/realise/{n}"));
+        let name = format!("flake-lsp/realise/{n}");
+        let token = NumberOrString::String(name.clone());
         let created = self
             .client()
             .send_request::<request::WorkDoneProgressCreate>(WorkDoneProgressCreateParams {
@@ -491,13 +513,14 @@ impl Backend {
         if created.is_err() {
             return None;
         }
+        envs.cancellable.insert(name, cancel);
         let name = root.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
         self.client()
             .send_notification::<notification::Progress>(ProgressParams {
                 token: token.clone(),
                 value: ProgressParamsValue::WorkDone(WorkDoneProgress::Begin(WorkDoneProgressBegin {
                     title: format!("Realising the dev shell of {name}"),
-                    cancellable: Some(false),
+                    cancellable: Some(true),
                     message: None,
                     percentage: None,
                 })),
@@ -516,7 +539,7 @@ impl Backend {
             .send_notification::<notification::Progress>(ProgressParams {
                 token: token.clone(),
                 value: ProgressParamsValue::WorkDone(WorkDoneProgress::Report(WorkDoneProgressReport {
-                    cancellable: Some(false),
+                    cancellable: Some(true),
                     message,
                     percentage,
                 })),
@@ -525,6 +548,9 @@ impl Backend {
     }
 
     async fn progress_end(&self, token: &NumberOrString) {
+        if let NumberOrString::String(name) = token {
+            self.state().environments.cancellable.remove(name);
+        }
         self.client()
             .send_notification::<notification::Progress>(ProgressParams {
                 token: token.clone(),

@@ -50,6 +50,7 @@ pub fn service(state: Arc<State>) -> (LspService<Backend>, ClientSocket) {
     .custom_method("flake/realise", Backend::flake_realise)
     .custom_method("flake/shells", Backend::flake_shells)
     .custom_method("flake/trust", Backend::flake_trust)
+    .custom_method("window/workDoneProgress/cancel", Backend::progress_cancel)
     .finish()
 }
 
@@ -91,6 +92,11 @@ fn formatter_command(settings: &Value) -> Option<Option<Vec<String>>> {
 impl Backend {
     pub(crate) fn state(&self) -> &Arc<State> {
         &self.state
+    }
+
+    /// `window/workDoneProgress/cancel` (tower-lsp 0.20's trait lacks it).
+    async fn progress_cancel(&self, params: WorkDoneProgressCancelParams) {
+        self.env_progress_cancelled(&params.token);
     }
 
     pub(crate) fn client(&self) -> &Client {
