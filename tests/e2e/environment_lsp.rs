@@ -254,3 +254,62 @@ fn cancelling_from_the_progress_ui_stops_the_realisation() {
     assert!(failed["error"].as_str().unwrap().contains("cancelled"), "{failed}");
     assert!(!ws.root().join("hook-ran").exists());
 }
+
+#[test]
+fn flake_lock_out_of_step_is_reported_and_updated_by_the_quick_fix() {
+    let Some(nix) = nix() else { return };
+    let dir = std::env::temp_dir().join(format!("flake-lsp-lock-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let fixture = repo_root().join("tests/fixtures/nixpkgs");
+    let flake = format!(
+        "{{\n  inputs.nixpkgs.url = \"path:{}\";\n  outputs = {{ self, nixpkgs }}: {{ }};\n}}\n",
+        fixture.display()
+    );
+    let lock = r#"{ "version": 7, "root": "root", "nodes": {
+  "root": { "inputs": { "old": "old" } },
+  "old": { "locked": { "type": "path", "path": "/nonexistent", "narHash": "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "lastModified": 1 }, "original": { "type": "path", "path": "/nonexistent" } }
+} }
+"#;
+    std::fs::write(dir.join("flake.nix"), &flake).unwrap();
+    std::fs::write(dir.join("flake.lock"), lock).unwrap();
+    for args in [&["init", "-q"][..], &["add", "-A"][..]] {
+        assert!(Command::new("git").args(args).current_dir(&dir).status().unwrap().success());
+    }
+    let mut server = Server::start_with(&[("FLAKE_LSP_NIX", nix.to_str().unwrap())]);
+    server.initialize(json!({}), json!({ "flakeLsp": { "environment": { "enable": false } } }));
+    let uri = file_uri(&dir.join("flake.nix"));
+    server.open(&uri, &flake);
+    let diags = server.diagnostics(&uri, 1);
+    let codes = summary(&diags);
+    assert_eq!(codes, ["1:2 lock_unused_input", "1:9 lock_missing_input"], "{diags:?}");
+
+    let missing = diags.iter().find(|d| d["code"] == "lock_missing_input").unwrap().clone();
+    let actions = server.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": uri }, "range": missing["range"], "context": { "diagnostics": [missing] } }),
+    );
+    let fix = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["command"]["command"] == "flake-lsp.updateLock")
+        .unwrap_or_else(|| panic!("an Update flake.lock fix: {actions}"))
+        .clone();
+    server.request(
+        "workspace/executeCommand",
+        json!({ "command": fix["command"]["command"], "arguments": fix["command"]["arguments"] }),
+    );
+    let new_lock = std::fs::read_to_string(dir.join("flake.lock")).unwrap();
+    assert!(new_lock.contains("\"nixpkgs\"") && !new_lock.contains("\"old\""), "{new_lock}");
+    // The file's diagnostics are published again without the lock warnings.
+    let clean = server.wait_for(|m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == uri.as_str()
+            && m["params"]["diagnostics"]
+                .as_array()
+                .is_some_and(|d| d.iter().all(|d| !d["code"].as_str().unwrap_or("").starts_with("lock_")))
+    });
+    assert_eq!(clean["params"]["version"], 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::diagnostics::{diagnostics, Code, Diagnostic, DiagnosticsConfig, FileKind};
+use super::diagnostics::{Code, Diagnostic, DiagnosticsConfig, FileKind};
 use crate::syntax::TextRange;
 
 /// The diagnostics of one file, with the text they point into.
@@ -22,7 +22,15 @@ pub fn decode(bytes: Vec<u8>) -> (String, bool) {
 
 pub fn check_bytes(path: &Path, bytes: Vec<u8>, config: &DiagnosticsConfig) -> FileReport {
     let (text, valid) = decode(bytes);
-    let mut diags = diagnostics(&text, FileKind::of_path(path), config);
+    let kind = FileKind::of_path(path);
+    let lock = match kind {
+        FileKind::Flake => std::fs::read_to_string(path.with_file_name("flake.lock"))
+            .ok()
+            .and_then(|text| crate::flake::lock::FlakeLock::parse(&text).ok()),
+        FileKind::Nix => None,
+    };
+    let analysis = super::Analysis::of(&text, kind);
+    let mut diags = super::diagnostics::diagnostics_with_lock(&analysis, config, lock.as_ref());
     if !valid && !config.disabled.contains(&Code::InvalidUtf8) {
         diags.insert(
             0,

@@ -80,6 +80,23 @@ impl Documents {
         read_file(uri.clone(), &path)
     }
 
+    /// The `flake.lock` beside a `flake.nix` (the editor's text when it is open), parsed.
+    pub fn lock_beside(&self, snapshot: &Snapshot) -> Option<Arc<crate::flake::lock::FlakeLock>> {
+        if snapshot.kind() != FileKind::Flake {
+            return None;
+        }
+        let lock_path = snapshot.uri.to_file_path().ok()?.with_file_name("flake.lock");
+        let uri = Url::from_file_path(&lock_path).ok()?;
+        let doc = self.get_or_read(&uri).ok()?;
+        match crate::flake::lock::FlakeLock::parse(&doc.text) {
+            Ok(lock) => Some(Arc::new(lock)),
+            Err(err) => {
+                log::info!("{}: {err}", lock_path.display());
+                None
+            }
+        }
+    }
+
     pub fn open(&self, params: DidOpenTextDocumentParams) {
         let doc = params.text_document;
         self.open.insert(doc.uri.clone(), Snapshot::new(doc.uri, Some(doc.version), doc.text, false));

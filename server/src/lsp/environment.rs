@@ -30,6 +30,7 @@ pub const PROTOCOL_VERSION: u32 = 1;
 
 pub const ENTER_ENVIRONMENT: &str = "flake-lsp.enterEnvironment";
 pub const RECREATE_VENV: &str = "flake-lsp.recreateVenv";
+pub const UPDATE_LOCK: &str = "flake-lsp.updateLock";
 
 /// `flake/environment`: the state of one flake's environment, sent whenever it changes.
 pub enum EnvironmentNotification {}
@@ -673,6 +674,10 @@ impl Backend {
                 self.env_start(root, true).await;
                 Ok(None)
             }
+            UPDATE_LOCK => {
+                self.update_lock(root).await?;
+                Ok(None)
+            }
             other => Err(Error::invalid_params(format!("unknown command {other}"))),
         }
     }
@@ -686,7 +691,10 @@ impl Backend {
         diagnostics: &[tower_lsp::lsp_types::Diagnostic],
     ) -> Vec<CodeActionOrCommand> {
         let envs = &self.state().environments;
-        let Some(root) = uri.to_file_path().ok().and_then(|p| envs.root_of(&p)) else { return Vec::new() };
+        let Some(root) = uri.to_file_path().ok().and_then(|p| envs.root_of(&p).or_else(|| find_root(&p)))
+        else {
+            return Vec::new();
+        };
         let code_is = |d: &tower_lsp::lsp_types::Diagnostic, code: Code| {
             d.code == Some(NumberOrString::String(code.as_str().to_string()))
         };
@@ -709,6 +717,25 @@ impl Backend {
                 ..CodeAction::default()
             }));
         }
+        let lock: Vec<_> = diagnostics
+            .iter()
+            .filter(|d| code_is(d, Code::LockMissingInput) || code_is(d, Code::LockUnusedInput))
+            .cloned()
+            .collect();
+        if !lock.is_empty() {
+            out.push(CodeActionOrCommand::CodeAction(CodeAction {
+                title: "Update flake.lock (nix flake lock)".into(),
+                kind: Some(CodeActionKind::QUICKFIX),
+                diagnostics: Some(lock),
+                is_preferred: Some(true),
+                command: Some(Command {
+                    title: "Update flake.lock".into(),
+                    command: UPDATE_LOCK.into(),
+                    arguments: Some(vec![json!({ "root": root })]),
+                }),
+                ..CodeAction::default()
+            }));
+        }
         let broken: Vec<_> = diagnostics.iter().filter(|d| code_is(d, Code::VenvBroken)).cloned().collect();
         if !broken.is_empty() {
             out.push(CodeActionOrCommand::CodeAction(CodeAction {
@@ -725,6 +752,45 @@ impl Backend {
             }));
         }
         out
+    }
+
+    /// `nix flake lock` in the flake, with progress; then flake.nix's diagnostics and the
+    /// environment catch up.
+    async fn update_lock(&self, root: PathBuf) -> Result<()> {
+        let token = self.progress_begin(&root, Arc::new(AtomicBool::new(false))).await;
+        if let Some(token) = &token {
+            self.progress_report(token, Some("nix flake lock".into()), None).await;
+        }
+        let dir = root.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let nix = crate::nix::Nix::locate()?;
+            let never = AtomicBool::new(false);
+            let target = dir.display().to_string();
+            nix.run_streaming(
+                &["flake", "lock", &target],
+                Some(&dir),
+                Duration::from_secs(1800),
+                &never,
+                &mut |_| {},
+            )
+        })
+        .await
+        .map_err(|e| request_failed(e.to_string()))?;
+        if let Some(token) = &token {
+            self.progress_end(token).await;
+        }
+        if let Err(e) = result {
+            let message = format!("flake-lsp: updating flake.lock failed: {e}");
+            self.client().show_message(MessageType::ERROR, message.clone()).await;
+            return Err(request_failed(message));
+        }
+        if let Ok(uri) = Url::from_file_path(root.join("flake.lock")) {
+            self.refresh_flake_beside_lock(&uri);
+        }
+        if self.state().environments.roots.contains_key(&root) {
+            self.env_start(root, false).await;
+        }
+        Ok(())
     }
 
     /// A watched file changed: environments that depend on it are realised again.

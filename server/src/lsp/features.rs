@@ -1,7 +1,6 @@
 //! Requests about one document: each converts positions, calls one `ide` function on a
 //! blocking thread, and converts the result back.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use tower_lsp::jsonrpc::{Error, ErrorCode, Result};
@@ -10,8 +9,7 @@ use tower_lsp::lsp_types::{self as lsp, *};
 use super::convert;
 use super::documents::Snapshot;
 use super::server::Backend;
-use crate::flake::lock::FlakeLock;
-use crate::ide::{self, Analysis, FileContext, FileKind};
+use crate::ide::{self, Analysis, FileContext};
 use crate::syntax::{PositionEncoding, TextRange, TextSize};
 
 /// What a feature gets: the snapshot, its analysis, and the conversions.
@@ -80,7 +78,7 @@ impl Backend {
         let snapshot = state.documents.get_or_read(uri).map_err(invalid_params)?;
         let enc = state.encoding();
         let path = uri.to_file_path().ok();
-        let lock = if needs == Needs::Lock { self.read_lock(&snapshot, path.as_deref()) } else { None };
+        let lock = if needs == Needs::Lock { state.documents.lock_beside(&snapshot) } else { None };
         let builtin_docs = state.builtin_docs();
         let joined = tokio::task::spawn_blocking(move || {
             let analysis = snapshot.analysis();
@@ -97,23 +95,6 @@ impl Backend {
             log::error!("request on {uri} failed: {message}");
             Error { code: ErrorCode::InternalError, message: message.into(), data: None }
         })
-    }
-
-    /// The `flake.lock` beside a `flake.nix` (the open editor's text if it is open).
-    fn read_lock(&self, snapshot: &Snapshot, path: Option<&std::path::Path>) -> Option<Arc<FlakeLock>> {
-        if snapshot.kind() != FileKind::Flake {
-            return None;
-        }
-        let lock_path: PathBuf = path?.with_file_name("flake.lock");
-        let uri = Url::from_file_path(&lock_path).ok()?;
-        let doc = self.state().documents.get_or_read(&uri).ok()?;
-        match FlakeLock::parse(&doc.text) {
-            Ok(lock) => Some(Arc::new(lock)),
-            Err(err) => {
-                log::info!("{}: {err}", lock_path.display());
-                None
-            }
-        }
     }
 }
 

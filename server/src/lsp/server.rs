@@ -99,6 +99,19 @@ impl Backend {
         self.env_progress_cancelled(&params.token);
     }
 
+    /// An edited `flake.lock` changes what its `flake.nix` is told.
+    pub(crate) fn refresh_flake_beside_lock(&self, uri: &Url) {
+        let Ok(path) = uri.to_file_path() else { return };
+        if path.file_name().is_some_and(|n| n == "flake.lock") {
+            if let Ok(flake) = Url::from_file_path(path.with_file_name("flake.nix")) {
+                if self.state.documents.is_open(&flake) {
+                    self.in_flight.remove(&flake);
+                    self.schedule_diagnostics(flake);
+                }
+            }
+        }
+    }
+
     pub(crate) fn client(&self) -> &Client {
         &self.client
     }
@@ -202,8 +215,11 @@ impl Backend {
                 .to_file_path()
                 .map(|p| state.environments.diagnostics_for(&p))
                 .unwrap_or_default();
-            let computed =
-                tokio::task::spawn_blocking(move || compute_diagnostics(&snap, &config, &env, enc)).await;
+            let lock = state.documents.lock_beside(&snapshot);
+            let computed = tokio::task::spawn_blocking(move || {
+                compute_diagnostics(&snap, &config, lock.as_deref(), &env, enc)
+            })
+            .await;
             let diagnostics = match computed {
                 Ok(d) => d,
                 Err(err) => {
@@ -274,11 +290,12 @@ impl Backend {
 fn compute_diagnostics(
     snapshot: &Snapshot,
     config: &DiagnosticsConfig,
+    lock: Option<&crate::flake::lock::FlakeLock>,
     env: &[super::environment::EnvDiagnostic],
     enc: PositionEncoding,
 ) -> Vec<Diagnostic> {
     let text = &snapshot.text;
-    let mut found = ide::diagnostics::diagnostics_for(&snapshot.analysis(), config);
+    let mut found = ide::diagnostics::diagnostics_with_lock(&snapshot.analysis(), config, lock);
     found.extend(
         env.iter()
             .map(|d| d.to_diagnostic(text, &snapshot.line_index))
@@ -344,6 +361,7 @@ impl LanguageServer for Backend {
                     commands: vec![
                         super::environment::ENTER_ENVIRONMENT.to_string(),
                         super::environment::RECREATE_VENV.to_string(),
+                        super::environment::UPDATE_LOCK.to_string(),
                     ],
                     work_done_progress_options: Default::default(),
                 }),
@@ -440,6 +458,9 @@ impl LanguageServer for Backend {
     }
 
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        for change in &params.changes {
+            self.refresh_flake_beside_lock(&change.uri);
+        }
         let paths = params.changes.into_iter().filter_map(|c| c.uri.to_file_path().ok()).collect();
         self.env_files_changed(paths).await;
     }
@@ -449,7 +470,9 @@ impl LanguageServer for Backend {
     }
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
-        self.schedule_diagnostics(params.text_document.uri);
+        let uri = params.text_document.uri;
+        self.schedule_diagnostics(uri.clone());
+        self.refresh_flake_beside_lock(&uri);
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {

@@ -352,6 +352,42 @@ mod tests {
     use super::super::FileKind;
     use expect_test::{expect, Expect};
 
+    fn check_with_lock(text: &str, lock: &str, expect: Expect) {
+        let lock = crate::flake::lock::FlakeLock::parse(lock).unwrap();
+        let analysis = crate::ide::Analysis::of(text, FileKind::Flake);
+        let diags = super::super::diagnostics_with_lock(
+            &analysis,
+            &crate::ide::DiagnosticsConfig::default(),
+            Some(&lock),
+        );
+        let diags: Vec<_> = diags.into_iter().filter(|d| d.code.as_str().starts_with("lock_")).collect();
+        expect.assert_eq(&super::super::tests::render(text, &diags));
+    }
+
+    #[test]
+    fn flake_nix_against_its_lock() {
+        let lock = r#"{ "version": 7, "root": "root", "nodes": {
+            "root": { "inputs": { "nixpkgs": "nixpkgs", "old": "old" } },
+            "nixpkgs": { "locked": { "type": "github", "owner": "NixOS", "repo": "nixpkgs", "rev": "abc", "narHash": "sha256-x", "lastModified": 1 }, "original": { "type": "github", "owner": "NixOS", "repo": "nixpkgs" } },
+            "old": { "locked": { "type": "github", "owner": "a", "repo": "b", "rev": "def", "narHash": "sha256-y", "lastModified": 1 }, "original": { "type": "github", "owner": "a", "repo": "b" } }
+        } }"#;
+        check_with_lock(
+            "{\n  inputs.nixpkgs.url = \"github:NixOS/nixpkgs\";\n  inputs.utils.url = \"github:numtide/flake-utils\";\n  outputs = { self, nixpkgs, utils, registry }: { };\n}\n",
+            lock,
+            expect![[r#"
+                2:3 warning lock_unused_input: flake.lock still holds `old`, which flake.nix no longer declares; update flake.lock to drop it
+                3:10 warning lock_missing_input: `utils` is not in flake.lock: Nix will fetch and lock it on the next run; update flake.lock to pin it now
+                4:37 warning lock_missing_input: `registry` is not in flake.lock: Nix will fetch and lock it on the next run; update flake.lock to pin it now
+            "#]],
+        );
+        // In step: nothing to say.
+        check_with_lock(
+            "{ inputs.nixpkgs.url = \"x\"; inputs.old.url = \"y\"; outputs = { self, ... }: { }; }",
+            lock,
+            expect![[""]],
+        );
+    }
+
     fn check(text: &str, expect: Expect) {
         check_kind(text, FileKind::Flake, expect)
     }
@@ -489,5 +525,51 @@ mod tests {
                 13:7 warning deprecated_default_bundler: `defaultBundler` is deprecated: use `bundlers.<system>.default`
             "#]],
         );
+    }
+}
+
+/// flake.nix against its flake.lock: inputs the lock lacks (Nix would lock them on the next
+/// run, fetching), and inputs the lock holds that flake.nix no longer has.
+pub(super) fn check_lock(
+    flake: &FlakeModel,
+    lock: &crate::flake::lock::FlakeLock,
+    out: &mut Vec<Diagnostic>,
+) {
+    if flake.root_set.is_none() || !flake.computed_inputs.is_empty() {
+        return; // what is declared is not known without evaluating
+    }
+    let locked: HashSet<String> = lock.root_inputs().into_iter().collect();
+    // What Nix locks: the declared inputs, and `outputs` arguments it looks up in the registry.
+    let mut declared: Vec<(String, rowan::TextRange)> =
+        flake.inputs.iter().map(|i| (i.name.clone(), i.name_range)).collect();
+    for formal in outputs_formals(flake) {
+        if formal.name != "self" && !formal.has_default && !declared.iter().any(|(n, _)| *n == formal.name) {
+            declared.push((formal.name, formal.range));
+        }
+    }
+    for (name, range) in &declared {
+        if !locked.contains(name) {
+            out.push(Diagnostic::new(
+                Code::LockMissingInput,
+                *range,
+                format!("`{name}` is not in flake.lock: Nix will fetch and lock it on the next run; update flake.lock to pin it now"),
+            ));
+        }
+    }
+    let anchor = flake
+        .bindings
+        .iter()
+        .find(|b| b.name.as_deref() == Some("inputs"))
+        .map(|b| b.name_range)
+        .or_else(|| flake.root_set.as_ref().map(|s| rowan::TextRange::empty(s.text_range().start())));
+    let Some(anchor) = anchor else { return };
+    let mut gone: Vec<&String> = locked.iter().filter(|l| !declared.iter().any(|(n, _)| n == *l)).collect();
+    gone.sort();
+    for name in gone {
+        out.push(Diagnostic::new(
+            Code::LockUnusedInput,
+            anchor,
+            format!("flake.lock still holds `{name}`, which flake.nix no longer declares; update flake.lock to drop it"),
+        ));
     }
 }

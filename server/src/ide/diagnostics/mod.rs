@@ -98,6 +98,8 @@ codes! {
     DeprecatedDefaultBundler = "deprecated_default_bundler", Warning, false, "`defaultBundler` is deprecated: `bundlers.<system>.default`.";
     EnvironmentFailed = "environment_failed", Error, false, "The dev shell could not be realised (Nix failed, or the shellHook failed or timed out).";
     VenvBroken = "venv_broken", Warning, false, "The project's venv was made from a Python that is gone or is not the dev shell's.";
+    LockMissingInput = "lock_missing_input", Warning, false, "An input flake.lock does not hold: Nix will fetch and lock it on the next run.";
+    LockUnusedInput = "lock_unused_input", Warning, false, "flake.lock holds an input flake.nix no longer declares.";
 }
 
 impl Code {
@@ -192,6 +194,15 @@ pub fn diagnostics(text: &str, kind: FileKind, config: &DiagnosticsConfig) -> Ve
 }
 
 pub fn diagnostics_for(analysis: &Analysis, config: &DiagnosticsConfig) -> Vec<Diagnostic> {
+    diagnostics_with_lock(analysis, config, None)
+}
+
+/// All diagnostics, and for a flake.nix with a `flake.lock` beside it, how the two agree.
+pub fn diagnostics_with_lock(
+    analysis: &Analysis,
+    config: &DiagnosticsConfig,
+    lock: Option<&crate::flake::lock::FlakeLock>,
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for err in analysis.errors() {
         let code = match err.kind {
@@ -208,6 +219,9 @@ pub fn diagnostics_for(analysis: &Analysis, config: &DiagnosticsConfig) -> Vec<D
             skip_formals.push(outputs.text_range());
         }
         flake::check(&flake, root, analysis.names(), &mut out);
+        if let Some(lock) = lock {
+            flake::check_lock(&flake, lock, &mut out);
+        }
     }
     names::check(root, analysis.names(), &skip_formals, &mut out);
     duplicates::check(root, &mut out);
