@@ -346,6 +346,52 @@ fn deprecated_code(name: &str) -> Code {
     }
 }
 
+/// flake.nix against its flake.lock: inputs the lock lacks (Nix would lock them on the next
+/// run, fetching), and inputs the lock holds that flake.nix no longer has.
+pub(super) fn check_lock(
+    flake: &FlakeModel,
+    lock: &crate::flake::lock::FlakeLock,
+    out: &mut Vec<Diagnostic>,
+) {
+    if flake.root_set.is_none() || !flake.computed_inputs.is_empty() {
+        return; // what is declared is not known without evaluating
+    }
+    let locked: HashSet<String> = lock.root_inputs().into_iter().collect();
+    // What Nix locks: the declared inputs, and `outputs` arguments it looks up in the registry.
+    let mut declared: Vec<(String, rowan::TextRange)> =
+        flake.inputs.iter().map(|i| (i.name.clone(), i.name_range)).collect();
+    for formal in outputs_formals(flake) {
+        if formal.name != "self" && !formal.has_default && !declared.iter().any(|(n, _)| *n == formal.name) {
+            declared.push((formal.name, formal.range));
+        }
+    }
+    for (name, range) in &declared {
+        if !locked.contains(name) {
+            out.push(Diagnostic::new(
+                Code::LockMissingInput,
+                *range,
+                format!("`{name}` is not in flake.lock: Nix will fetch and lock it on the next run; update flake.lock to pin it now"),
+            ));
+        }
+    }
+    let anchor = flake
+        .bindings
+        .iter()
+        .find(|b| b.name.as_deref() == Some("inputs"))
+        .map(|b| b.name_range)
+        .or_else(|| flake.root_set.as_ref().map(|s| rowan::TextRange::empty(s.text_range().start())));
+    let Some(anchor) = anchor else { return };
+    let mut gone: Vec<&String> = locked.iter().filter(|l| !declared.iter().any(|(n, _)| n == *l)).collect();
+    gone.sort();
+    for name in gone {
+        out.push(Diagnostic::new(
+            Code::LockUnusedInput,
+            anchor,
+            format!("flake.lock still holds `{name}`, which flake.nix no longer declares; update flake.lock to drop it"),
+        ));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::tests::check_kind;
@@ -525,51 +571,5 @@ mod tests {
                 13:7 warning deprecated_default_bundler: `defaultBundler` is deprecated: use `bundlers.<system>.default`
             "#]],
         );
-    }
-}
-
-/// flake.nix against its flake.lock: inputs the lock lacks (Nix would lock them on the next
-/// run, fetching), and inputs the lock holds that flake.nix no longer has.
-pub(super) fn check_lock(
-    flake: &FlakeModel,
-    lock: &crate::flake::lock::FlakeLock,
-    out: &mut Vec<Diagnostic>,
-) {
-    if flake.root_set.is_none() || !flake.computed_inputs.is_empty() {
-        return; // what is declared is not known without evaluating
-    }
-    let locked: HashSet<String> = lock.root_inputs().into_iter().collect();
-    // What Nix locks: the declared inputs, and `outputs` arguments it looks up in the registry.
-    let mut declared: Vec<(String, rowan::TextRange)> =
-        flake.inputs.iter().map(|i| (i.name.clone(), i.name_range)).collect();
-    for formal in outputs_formals(flake) {
-        if formal.name != "self" && !formal.has_default && !declared.iter().any(|(n, _)| *n == formal.name) {
-            declared.push((formal.name, formal.range));
-        }
-    }
-    for (name, range) in &declared {
-        if !locked.contains(name) {
-            out.push(Diagnostic::new(
-                Code::LockMissingInput,
-                *range,
-                format!("`{name}` is not in flake.lock: Nix will fetch and lock it on the next run; update flake.lock to pin it now"),
-            ));
-        }
-    }
-    let anchor = flake
-        .bindings
-        .iter()
-        .find(|b| b.name.as_deref() == Some("inputs"))
-        .map(|b| b.name_range)
-        .or_else(|| flake.root_set.as_ref().map(|s| rowan::TextRange::empty(s.text_range().start())));
-    let Some(anchor) = anchor else { return };
-    let mut gone: Vec<&String> = locked.iter().filter(|l| !declared.iter().any(|(n, _)| n == *l)).collect();
-    gone.sort();
-    for name in gone {
-        out.push(Diagnostic::new(
-            Code::LockUnusedInput,
-            anchor,
-            format!("flake.lock still holds `{name}`, which flake.nix no longer declares; update flake.lock to drop it"),
-        ));
     }
 }
