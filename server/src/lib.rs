@@ -11,3 +11,4 @@ pub mod ide;
 pub mod lsp;
 pub mod nix;
 pub mod syntax;
+pub mod vcs;

@@ -313,3 +313,64 @@ fn flake_lock_out_of_step_is_reported_and_updated_by_the_quick_fix() {
     assert_eq!(clean["params"]["version"], 1);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn an_untracked_flake_is_reported_and_tracked_by_the_quick_fix() {
+    let dir = std::env::temp_dir().join(format!("flake-lsp-untracked-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("nix")).unwrap();
+    let flake = "{\n  outputs = { self }: { shell = import ./nix/shell.nix; };\n}\n";
+    std::fs::write(dir.join("flake.nix"), flake).unwrap();
+    std::fs::write(dir.join("nix/shell.nix"), "{ }\n").unwrap();
+    assert!(Command::new("git").args(["init", "-q"]).current_dir(&dir).status().unwrap().success());
+    let mut server = Server::start();
+    server.initialize(json!({}), json!({ "flakeLsp": { "environment": { "enable": false } } }));
+    let uri = file_uri(&dir.join("flake.nix"));
+    server.open(&uri, flake);
+    let untracked = server.wait_for(|m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == uri.as_str()
+            && m["params"]["diagnostics"]
+                .as_array()
+                .is_some_and(|d| d.iter().any(|d| d["code"] == "untracked_file"))
+    });
+    let diag = untracked["params"]["diagnostics"][0].clone();
+    assert_eq!(diag["range"]["start"]["line"], 0);
+    assert!(diag["message"].as_str().unwrap().contains("not tracked by git"), "{diag}");
+    // The file flake.nix imports is reported too.
+    let shell = file_uri(&dir.join("nix/shell.nix"));
+    server.open(&shell, "{ }\n");
+    server.wait_for(|m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == shell.as_str()
+            && m["params"]["diagnostics"]
+                .as_array()
+                .is_some_and(|d| d.iter().any(|d| d["code"] == "untracked_file"))
+    });
+
+    let actions = server.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": uri }, "range": diag["range"], "context": { "diagnostics": [diag] } }),
+    );
+    let fix = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["command"]["command"] == "flake-lsp.gitAddIntent")
+        .unwrap_or_else(|| panic!("a git add fix: {actions}"))
+        .clone();
+    server.request(
+        "workspace/executeCommand",
+        json!({ "command": fix["command"]["command"], "arguments": fix["command"]["arguments"] }),
+    );
+    let tracked = Command::new("git").args(["ls-files", "flake.nix"]).current_dir(&dir).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&tracked.stdout).trim(), "flake.nix");
+    server.wait_for(|m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == uri.as_str()
+            && m["params"]["diagnostics"]
+                .as_array()
+                .is_some_and(|d| d.iter().all(|d| d["code"] != "untracked_file"))
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -31,6 +31,7 @@ pub const PROTOCOL_VERSION: u32 = 1;
 pub const ENTER_ENVIRONMENT: &str = "flake-lsp.enterEnvironment";
 pub const RECREATE_VENV: &str = "flake-lsp.recreateVenv";
 pub const UPDATE_LOCK: &str = "flake-lsp.updateLock";
+pub const GIT_ADD: &str = "flake-lsp.gitAddIntent";
 
 /// `flake/environment`: the state of one flake's environment, sent whenever it changes.
 pub enum EnvironmentNotification {}
@@ -637,6 +638,23 @@ impl Backend {
 
     /// `workspace/executeCommand` for the environment's commands.
     pub(crate) async fn env_command(&self, command: &str, arguments: &[Value]) -> Result<Option<Value>> {
+        if command == GIT_ADD {
+            let file =
+                arguments.first().and_then(|a| a.get("file")).and_then(Value::as_str).and_then(to_path);
+            let Some(file) = file else { return Err(Error::invalid_params("expected [{ \"file\": path }]")) };
+            let f = file.clone();
+            tokio::task::spawn_blocking(move || crate::vcs::add_intent(&f))
+                .await
+                .map_err(|e| request_failed(e.to_string()))?
+                .map_err(request_failed)?;
+            if let Ok(uri) = Url::from_file_path(&file) {
+                self.check_tracking(uri);
+            }
+            if let Some(root) = find_root(&file).filter(|r| self.state().environments.roots.contains_key(r)) {
+                self.env_start(root, false).await;
+            }
+            return Ok(None);
+        }
         let given = arguments.first().and_then(|a| a.get("root").and_then(Value::as_str).or(a.as_str()));
         let root = self.env_root(given)?;
         match command {
@@ -732,6 +750,23 @@ impl Backend {
                     title: "Update flake.lock".into(),
                     command: UPDATE_LOCK.into(),
                     arguments: Some(vec![json!({ "root": root })]),
+                }),
+                ..CodeAction::default()
+            }));
+        }
+        let untracked: Vec<_> =
+            diagnostics.iter().filter(|d| code_is(d, Code::UntrackedFile)).cloned().collect();
+        if let (false, Ok(file)) = (untracked.is_empty(), uri.to_file_path()) {
+            let name = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+            out.push(CodeActionOrCommand::CodeAction(CodeAction {
+                title: format!("Track {name} in git (git add --intent-to-add)"),
+                kind: Some(CodeActionKind::QUICKFIX),
+                diagnostics: Some(untracked),
+                is_preferred: Some(true),
+                command: Some(Command {
+                    title: "git add --intent-to-add".into(),
+                    command: GIT_ADD.into(),
+                    arguments: Some(vec![json!({ "file": file })]),
                 }),
                 ..CodeAction::default()
             }));

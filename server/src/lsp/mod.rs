@@ -29,6 +29,8 @@ pub struct State {
     /// Documentation of builtins, once read from the installed Nix (or our own).
     pub builtin_docs: OnceLock<Arc<BuiltinDocs>>,
     pub environments: environment::Environments,
+    /// Whether git tracks the flake files that are open, checked on open and save.
+    pub tracking: dashmap::DashMap<std::path::PathBuf, crate::vcs::Tracking>,
 }
 
 impl State {

@@ -17,7 +17,7 @@ use super::features::{self, Needs};
 use super::{convert, State};
 use crate::ide::format::Formatter;
 use crate::ide::{self, DiagnosticsConfig};
-use crate::syntax::PositionEncoding;
+use crate::syntax::{PositionEncoding, TextRange, TextSize};
 
 #[derive(Clone)]
 pub struct Backend {
@@ -97,6 +97,46 @@ impl Backend {
     /// `window/workDoneProgress/cancel` (tower-lsp 0.20's trait lacks it).
     async fn progress_cancel(&self, params: WorkDoneProgressCancelParams) {
         self.env_progress_cancelled(&params.token);
+    }
+
+    /// Asks git whether it tracks a flake file (flake.nix, or a file flake.nix refers to) in
+    /// the background; republishes the file's diagnostics when the answer changed.
+    pub(crate) fn check_tracking(&self, uri: Url) {
+        let Ok(path) = uri.to_file_path() else { return };
+        let Some(root) = crate::env::find_root(&path) else { return };
+        let backend = self.clone();
+        tokio::spawn(async move {
+            let flake = root.join("flake.nix");
+            let relevant = path == flake || backend.referenced_by_flake(&flake, &path);
+            if !relevant {
+                return;
+            }
+            let p = path.clone();
+            let Ok(tracking) = tokio::task::spawn_blocking(move || crate::vcs::tracking(&p)).await else {
+                return;
+            };
+            let before = backend.state.tracking.insert(path, tracking);
+            if before != Some(tracking) {
+                backend.in_flight.remove(&uri);
+                backend.schedule_diagnostics(uri);
+            }
+        });
+    }
+
+    /// Whether flake.nix names `file` with a path literal (`./nix/shell.nix`, `./nix`).
+    fn referenced_by_flake(&self, flake: &std::path::Path, file: &std::path::Path) -> bool {
+        let Ok(uri) = Url::from_file_path(flake) else { return false };
+        let Ok(doc) = self.state.documents.get_or_read(&uri) else { return false };
+        let ctx = ide::FileContext::for_path(flake);
+        let analysis = doc.analysis();
+        let root = analysis.root();
+        let referenced = root
+            .descendants_with_tokens()
+            .filter_map(|e| e.into_token())
+            .filter(|t| t.kind() == crate::syntax::SyntaxKind::TOKEN_PATH_REL)
+            .filter_map(|t| ctx.existing_file(t.text()))
+            .any(|target| target == file);
+        referenced
     }
 
     /// An edited `flake.lock` changes what its `flake.nix` is told.
@@ -216,8 +256,12 @@ impl Backend {
                 .map(|p| state.environments.diagnostics_for(&p))
                 .unwrap_or_default();
             let lock = state.documents.lock_beside(&snapshot);
+            let untracked = snapshot
+                .uri
+                .to_file_path()
+                .is_ok_and(|p| state.tracking.get(&p).is_some_and(|t| *t == crate::vcs::Tracking::Untracked));
             let computed = tokio::task::spawn_blocking(move || {
-                compute_diagnostics(&snap, &config, lock.as_deref(), &env, enc)
+                compute_diagnostics(&snap, &config, lock.as_deref(), &env, untracked, enc)
             })
             .await;
             let diagnostics = match computed {
@@ -292,10 +336,21 @@ fn compute_diagnostics(
     config: &DiagnosticsConfig,
     lock: Option<&crate::flake::lock::FlakeLock>,
     env: &[super::environment::EnvDiagnostic],
+    untracked: bool,
     enc: PositionEncoding,
 ) -> Vec<Diagnostic> {
     let text = &snapshot.text;
     let mut found = ide::diagnostics::diagnostics_with_lock(&snapshot.analysis(), config, lock);
+    if untracked && !config.disabled.contains(&ide::Code::UntrackedFile) {
+        let first_line = TextRange::up_to(TextSize::of(text.lines().next().unwrap_or("")));
+        let name = snapshot.uri.path_segments().and_then(|mut s| s.next_back()).unwrap_or("this file");
+        let message = if snapshot.kind() == ide::FileKind::Flake {
+            format!("{name} is not tracked by git: Nix copies only tracked files, so it cannot see this flake; add it with `git add --intent-to-add {name}`")
+        } else {
+            format!("{name} is not tracked by git, and flake.nix refers to it: Nix copies only tracked files and will not find it; add it with `git add --intent-to-add {name}`")
+        };
+        found.push(ide::Diagnostic::new(ide::Code::UntrackedFile, first_line, message));
+    }
     found.extend(
         env.iter()
             .map(|d| d.to_diagnostic(text, &snapshot.line_index))
@@ -362,6 +417,7 @@ impl LanguageServer for Backend {
                         super::environment::ENTER_ENVIRONMENT.to_string(),
                         super::environment::RECREATE_VENV.to_string(),
                         super::environment::UPDATE_LOCK.to_string(),
+                        super::environment::GIT_ADD.to_string(),
                     ],
                     work_done_progress_options: Default::default(),
                 }),
@@ -445,10 +501,12 @@ impl LanguageServer for Backend {
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
         let uri = params.text_document.uri;
         self.schedule_diagnostics(uri.clone());
+        self.check_tracking(uri.clone());
         self.env_track_document(&uri).await;
     }
 
     async fn did_save(&self, params: DidSaveTextDocumentParams) {
+        self.check_tracking(params.text_document.uri.clone());
         // Without file watchers, saving is how the server learns a file changed on disk.
         if !self.watchers.load(Ordering::Acquire) {
             if let Ok(path) = params.text_document.uri.to_file_path() {
