@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod env;
+pub mod eval;
 pub mod flake;
 pub mod ide;
 pub mod lsp;

@@ -374,3 +374,48 @@ fn an_untracked_flake_is_reported_and_tracked_by_the_quick_fix() {
     });
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn evaluation_errors_land_on_their_line_and_clear_when_fixed() {
+    let Some(nix) = nix() else { return };
+    let ws = Workspace::new("eval");
+    let broken = FLAKE.replace("packages = [ pkgs.python311 ];", "packages = [ pkgs.pyhton311 ];");
+    let flake = ws.root().join("flake.nix");
+    std::fs::write(&flake, &broken).unwrap();
+    let mut server = ws.server(&nix, false);
+    let uri = file_uri(&flake);
+    server.open(&uri, &broken);
+    let has_eval = |m: &Value| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == uri.as_str()
+            && m["params"]["diagnostics"]
+                .as_array()
+                .is_some_and(|d| d.iter().any(|d| d["code"] == "eval_error"))
+    };
+    let published = server.wait_for(has_eval);
+    let diag = published["params"]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "eval_error")
+        .unwrap()
+        .clone();
+    assert_eq!(diag["source"], "nix");
+    assert!(diag["message"].as_str().unwrap().contains("pyhton311"), "{diag}");
+    let line = broken.lines().position(|l| l.contains("pyhton311")).unwrap();
+    assert_eq!(diag["range"]["start"]["line"], line, "{diag}");
+
+    // Fixed and saved: the error goes.
+    std::fs::write(&flake, FLAKE).unwrap();
+    server.change(&uri, 2, json!([{ "text": FLAKE }]));
+    server.notify("textDocument/didSave", json!({ "textDocument": { "uri": uri } }));
+    server.wait_for(|m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == uri.as_str()
+            && m["params"]["version"] == 2
+            && m["params"]["diagnostics"]
+                .as_array()
+                .is_some_and(|d| d.iter().all(|d| d["code"] != "eval_error"))
+            && !m["params"]["diagnostics"].is_null()
+    });
+}

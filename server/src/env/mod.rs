@@ -219,6 +219,13 @@ impl Engine {
         }
     }
 
+    /// Nix and the system it builds for, for other evaluations of the same flakes.
+    pub fn nix_and_system(&self) -> Result<(Nix, String), String> {
+        let (nix, _) = self.nix()?;
+        let system = self.system(nix)?;
+        Ok((nix.clone(), system))
+    }
+
     /// The dev shells the flake has for this system (attribute paths).
     pub fn shells(&self, root: &Path) -> Result<Vec<String>, String> {
         let (nix, _) = self.nix()?;

@@ -17,7 +17,7 @@ pub struct NixOptions {
 }
 
 impl NixOptions {
-    fn args(&self) -> Vec<String> {
+    pub(crate) fn args(&self) -> Vec<String> {
         let mut out = vec!["--no-write-lock-file".to_string()];
         for (name, reference) in &self.override_inputs {
             out.extend(["--override-input".to_string(), name.clone(), reference.clone()]);

@@ -57,7 +57,7 @@ pub fn diagnostic(
         severity: Some(severity(d.severity)),
         code: Some(NumberOrString::String(d.code.as_str().to_string())),
         code_description: None,
-        source: Some("flake-lsp".to_string()),
+        source: Some(if d.code == crate::ide::Code::EvalError { "nix" } else { "flake-lsp" }.to_string()),
         message: d.message.clone(),
         related_information: (!related.is_empty()).then_some(related),
         tags: (!tags.is_empty()).then_some(tags),

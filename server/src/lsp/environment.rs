@@ -120,6 +120,10 @@ pub struct Environments {
     next_token: AtomicU64,
     /// Realisations the user can cancel from the progress UI, by token.
     cancellable: DashMap<String, Arc<AtomicBool>>,
+    /// Diagnostics from evaluating the flakes, by file.
+    eval_diagnostics: DashMap<PathBuf, Vec<EnvDiagnostic>>,
+    /// The evaluation under way per root: its generation and cancel flag.
+    evaluations: DashMap<PathBuf, (u64, Arc<AtomicBool>)>,
 }
 
 /// A diagnostic from an environment, positioned by line and column (1-based, as Nix gives
@@ -130,6 +134,8 @@ pub struct EnvDiagnostic {
     pub line: u32,
     pub column: u32,
     pub message: String,
+    /// A related place in the same file (1-based line and column) and what happens there.
+    pub related: Option<(u32, u32, String)>,
 }
 
 impl EnvDiagnostic {
@@ -146,7 +152,16 @@ impl EnvDiagnostic {
             .unwrap_or(rest.len());
         let len = if word > 0 { word } else { rest.find('\n').unwrap_or(rest.len()) };
         let range = TextRange::at(start, (len as u32).into());
-        Diagnostic::new(self.code, range, self.message.clone())
+        let mut diagnostic = Diagnostic::new(self.code, range, self.message.clone());
+        if let Some((line, column, message)) = &self.related {
+            let at = index.offset(
+                text,
+                LineCol { line: line.saturating_sub(1), col: column.saturating_sub(1) },
+                PositionEncoding::Utf8,
+            );
+            diagnostic = diagnostic.with_related(TextRange::empty(at), message.clone());
+        }
+        diagnostic
     }
 }
 
@@ -187,7 +202,9 @@ impl Environments {
 
     /// Diagnostics from environments for `path`.
     pub fn diagnostics_for(&self, path: &Path) -> Vec<EnvDiagnostic> {
-        self.diagnostics.get(path).map(|d| d.clone()).unwrap_or_default()
+        let mut out = self.diagnostics.get(path).map(|d| d.clone()).unwrap_or_default();
+        out.extend(self.eval_diagnostics.get(path).map(|d| d.clone()).unwrap_or_default());
+        out
     }
 
     pub fn last(&self, root: &Path) -> Option<Environment> {
@@ -438,6 +455,7 @@ impl Backend {
                     line,
                     column,
                     message,
+                    related: None,
                 });
             }
         }
@@ -447,6 +465,7 @@ impl Backend {
                 line: 1,
                 column: 1,
                 message: format!("the venv is broken: {why}. Recreate it so the shellHook makes a new one."),
+                related: None,
             });
         }
         // Files that had environment diagnostics before and have none now are cleared too.
@@ -826,6 +845,95 @@ impl Backend {
             self.env_start(root, false).await;
         }
         Ok(())
+    }
+
+    /// Evaluates the flake at `root` in the background (after a short pause, so a burst of
+    /// saves evaluates once; a newer evaluation cancels an older one) and publishes what it
+    /// finds as `eval_error` diagnostics.
+    pub(crate) fn eval_schedule(&self, root: PathBuf) {
+        let envs = &self.state().environments;
+        let Some(engine) = envs.engine() else { return };
+        let cancel = Arc::new(AtomicBool::new(false));
+        let generation = {
+            let mut entry =
+                envs.evaluations.entry(root.clone()).or_insert_with(|| (0, Arc::new(AtomicBool::new(false))));
+            // The evaluation under way, if any, is no longer wanted.
+            entry.1.store(true, Ordering::Release);
+            entry.0 += 1;
+            entry.1 = cancel.clone();
+            entry.0
+        };
+        let backend = self.clone_handle();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            if cancel.load(Ordering::Acquire) {
+                return;
+            }
+            let options = engine.config.nix.clone();
+            let (r, c) = (root.clone(), cancel.clone());
+            let found = tokio::task::spawn_blocking(move || {
+                let (nix, system) = engine.nix_and_system()?;
+                crate::eval::evaluate(&nix, &r, &system, &options, Duration::from_secs(300), &c)
+                    .map_err(|e| e.to_string())
+            })
+            .await;
+            let envs = &backend.state().environments;
+            if envs.evaluations.get(&root).map(|e| e.0) != Some(generation) || cancel.load(Ordering::Acquire)
+            {
+                return;
+            }
+            let errors = match found {
+                Ok(Ok(errors)) => errors,
+                Ok(Err(e)) => {
+                    log::info!("evaluating {} did not run: {e}", root.display());
+                    return;
+                }
+                Err(e) => {
+                    log::error!("evaluating {} failed: {e}", root.display());
+                    return;
+                }
+            };
+            let mut by_file: HashMap<PathBuf, Vec<EnvDiagnostic>> = HashMap::new();
+            for e in errors {
+                let file = root.join(&e.file);
+                let mut message = format!("{} (evaluating {})", e.message, e.output);
+                let mut related = None;
+                if let Some((text, at)) = e.context {
+                    match at {
+                        Some((f, line, column)) if f == e.file => related = Some((line, column, text)),
+                        Some((f, line, _)) => {
+                            message.push_str(&format!("; {text} at {}:{line}", f.display()))
+                        }
+                        None => {}
+                    }
+                }
+                by_file.entry(file).or_default().push(EnvDiagnostic {
+                    code: Code::EvalError,
+                    line: e.line,
+                    column: e.column,
+                    message,
+                    related,
+                });
+            }
+            let mut touched: Vec<PathBuf> = envs
+                .eval_diagnostics
+                .iter()
+                .filter(|e| e.key().starts_with(&root))
+                .map(|e| e.key().clone())
+                .collect();
+            envs.eval_diagnostics.retain(|path, _| !path.starts_with(&root));
+            for (file, diags) in by_file {
+                touched.push(file.clone());
+                envs.eval_diagnostics.insert(file, diags);
+            }
+            touched.sort();
+            touched.dedup();
+            for file in touched {
+                if let Ok(uri) = Url::from_file_path(&file) {
+                    backend.refresh_diagnostics(uri).await;
+                }
+            }
+        });
     }
 
     /// A watched file changed: environments that depend on it are realised again.

@@ -139,6 +139,16 @@ impl Backend {
         referenced
     }
 
+    /// Opening or saving a flake's file evaluates the flake.
+    fn eval_if_flake(&self, uri: &Url) {
+        let Ok(path) = uri.to_file_path() else { return };
+        if path.extension().is_some_and(|e| e == "nix") {
+            if let Some(root) = crate::env::find_root(&path) {
+                self.eval_schedule(root);
+            }
+        }
+    }
+
     /// An edited `flake.lock` changes what its `flake.nix` is told.
     pub(crate) fn refresh_flake_beside_lock(&self, uri: &Url) {
         let Ok(path) = uri.to_file_path() else { return };
@@ -502,11 +512,13 @@ impl LanguageServer for Backend {
         let uri = params.text_document.uri;
         self.schedule_diagnostics(uri.clone());
         self.check_tracking(uri.clone());
+        self.eval_if_flake(&uri);
         self.env_track_document(&uri).await;
     }
 
     async fn did_save(&self, params: DidSaveTextDocumentParams) {
         self.check_tracking(params.text_document.uri.clone());
+        self.eval_if_flake(&params.text_document.uri);
         // Without file watchers, saving is how the server learns a file changed on disk.
         if !self.watchers.load(Ordering::Acquire) {
             if let Ok(path) = params.text_document.uri.to_file_path() {

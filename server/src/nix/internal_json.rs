@@ -46,6 +46,17 @@ pub struct Message {
     pub file: Option<String>,
     pub line: Option<u32>,
     pub column: Option<u32>,
+    /// With `--show-trace`: the frames, innermost first.
+    pub trace: Vec<Frame>,
+}
+
+/// One `… while …` frame of an error's trace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    pub text: String,
+    pub file: Option<String>,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
 }
 
 /// Parses one line of stderr; `None` for lines that are not `@nix` JSON.
@@ -58,6 +69,23 @@ pub fn parse_line(line: &str) -> Option<Event> {
     Some(match v["action"].as_str()? {
         "msg" => {
             let (file, line, column) = position(&v);
+            let trace = v["trace"]
+                .as_array()
+                .map(|frames| {
+                    frames
+                        .iter()
+                        .map(|f| {
+                            let (file, line, column) = position(f);
+                            Frame {
+                                text: strip_ansi(f["raw_msg"].as_str().unwrap_or("")),
+                                file,
+                                line,
+                                column,
+                            }
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
             Event::Msg(Message {
                 level: v["level"].as_u64().unwrap_or(0),
                 text: strip_ansi(v["msg"].as_str().unwrap_or("")),
@@ -65,6 +93,7 @@ pub fn parse_line(line: &str) -> Option<Event> {
                 file,
                 line,
                 column,
+                trace,
             })
         }
         "start" => Event::Start {
@@ -231,6 +260,21 @@ mod tests {
         let Some(Event::Msg(m)) = parse_line(ERROR_2_34) else { panic!() };
         assert_eq!(m.file.as_deref(), Some("/tmp/pde/flake.nix"));
         assert_eq!((m.line, m.column), (Some(11), Some(32)));
+    }
+
+    #[test]
+    fn traces_of_both_versions() {
+        let old = r#"@nix {"action":"msg","column":120,"file":"/nix/store/h32a2c1x01wpwyw831r9cgj0c0q4yxsr-source/flake.nix","level":0,"line":3,"msg":"error","raw_msg":"cannot add","trace":[{"column":36,"file":"/nix/store/h32a2c1x01wpwyw831r9cgj0c0q4yxsr-source/flake.nix","line":3,"raw_msg":"while evaluating the attribute '\u001b[35;1mx\u001b[0m' of the derivation 'p'"},{"raw_msg":"from call site"}]}"#;
+        let Some(Event::Msg(m)) = parse_line(old) else { panic!() };
+        assert_eq!(m.trace.len(), 2);
+        assert_eq!(m.trace[0].text, "while evaluating the attribute 'x' of the derivation 'p'");
+        assert_eq!((m.trace[0].line, m.trace[0].column), (Some(3), Some(36)));
+        assert_eq!(m.trace[1].file, None);
+        let new = r#"@nix {"action":"msg","column":120,"file":"/tmp/pde/flake.nix:3:120","level":0,"line":3,"msg":"error","raw_msg":"cannot add","trace":[{"column":112,"file":"/tmp/pde/flake.nix:3:112","line":3,"raw_msg":"while evaluating attribute 'x'"},{"column":null,"file":null,"line":null,"raw_msg":"while evaluating derivation 'p'"},{"column":0,"file":"\u00abnone\u00bb:0","line":0,"raw_msg":"x"}]}"#;
+        let Some(Event::Msg(m)) = parse_line(new) else { panic!() };
+        assert_eq!(m.trace[0].file.as_deref(), Some("/tmp/pde/flake.nix"));
+        assert_eq!((m.trace[0].line, m.trace[0].column), (Some(3), Some(112)));
+        assert_eq!((m.trace[1].file.as_deref(), m.trace[1].line), (None, None));
     }
 
     #[test]
