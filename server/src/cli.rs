@@ -50,8 +50,14 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
             crate::lsp::serve_stdio();
             ExitCode::SUCCESS
         }
-        Some("check") => check(&args[1..]),
-        Some("env") => env::env(&args[1..]),
+        Some("check") => {
+            default_sigpipe();
+            check(&args[1..])
+        }
+        Some("env") => {
+            default_sigpipe();
+            env::env(&args[1..])
+        }
         Some("--version" | "-V" | "version") => {
             println!("flake-lsp {}", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
@@ -61,6 +67,15 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
             ExitCode::SUCCESS
         }
         Some(other) => usage(&format!("unknown command `{other}`")),
+    }
+}
+
+/// Output piped into `head` ends quietly when the reader goes, as other command-line tools do,
+/// instead of a panic on the broken pipe. (Not for `serve`: a client that goes away is handled.)
+fn default_sigpipe() {
+    // SAFETY: resetting a signal's disposition to the default touches no memory of ours.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

@@ -17,6 +17,9 @@ use crate::env::realise::{self, NixOptions};
 use crate::nix::internal_json::{self, Event, Message};
 use crate::nix::{Nix, NixError};
 
+/// A place in the workspace: the file relative to the root, 1-based line and column.
+pub type Place = (PathBuf, u32, u32);
+
 /// An evaluation error, placed in the workspace.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EvalError {
@@ -27,7 +30,7 @@ pub struct EvalError {
     pub line: u32,
     pub column: u32,
     /// The first useful frame of the trace: what was being evaluated, and where.
-    pub context: Option<(String, Option<(PathBuf, u32, u32)>)>,
+    pub context: Option<(String, Option<Place>)>,
     /// The output being evaluated (`packages.x86_64-linux`).
     pub output: String,
 }
@@ -130,7 +133,7 @@ fn place(root: &Path, m: &Message, output: &str) -> EvalError {
     let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let message = m.raw.clone().unwrap_or_else(|| m.text.clone());
     let own = m.file.as_deref().and_then(|f| in_workspace(&root, f)).zip(m.line.zip(m.column));
-    let frames: Vec<(String, Option<(PathBuf, u32, u32)>)> = m
+    let frames: Vec<(String, Option<Place>)> = m
         .trace
         .iter()
         .map(|f| {

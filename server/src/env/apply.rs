@@ -257,8 +257,11 @@ pub fn diff(start: &BTreeMap<String, String>, end: &BTreeMap<String, String>) ->
         if never_copied(name) {
             continue;
         }
-        if start.get(name) != Some(value) {
-            out.set.insert(name.clone(), value.clone());
+        // A shell with no packages leaves `PATH=":$PATH"`: an empty entry means the current
+        // directory, which nobody wants on PATH.
+        let value = if name == "PATH" { clean_path(value) } else { value.clone() };
+        if start.get(name) != Some(&value) {
+            out.set.insert(name.clone(), value);
         }
     }
     for name in start.keys() {
@@ -267,6 +270,11 @@ pub fn diff(start: &BTreeMap<String, String>, end: &BTreeMap<String, String>) ->
         }
     }
     out
+}
+
+/// PATH without empty entries.
+fn clean_path(path: &str) -> String {
+    path.split(':').filter(|p| !p.is_empty()).collect::<Vec<_>>().join(":")
 }
 
 /// Stops every process of the group: politely, then not.
@@ -399,6 +407,11 @@ mod tests {
         assert!(diff.set.keys().all(|k| !k.starts_with("BASH") && !k.starts_with("__FLAKE_LSP")));
         assert_eq!(diff.unset, vec!["GONE".to_string()]);
         assert!(run.log().contains("hello from the hook"));
+    }
+
+    #[test]
+    fn an_empty_shell_path_adds_no_empty_entry() {
+        assert_eq!(clean_path(":/usr/bin::/bin:"), "/usr/bin:/bin");
     }
 
     #[test]

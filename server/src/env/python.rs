@@ -31,17 +31,26 @@ pub struct PythonInfo {
 /// Finds Python for a flake at `root` whose realised environment is `env` (the full
 /// environment: the user's with the diff applied).
 pub fn detect(root: &Path, env: &BTreeMap<String, String>) -> Option<PythonInfo> {
+    detect_in(root, env, "/nix/store/")
+}
+
+/// [`detect`], with the dev shell's own PATH entries being those under `shell_prefix`.
+fn detect_in(root: &Path, env: &BTreeMap<String, String>, shell_prefix: &str) -> Option<PythonInfo> {
     let path = env.get("PATH").map(String::as_str).unwrap_or("");
     let venv = venv_dir(root, env);
     let venv_bin = venv.as_ref().map(|v| v.join("bin"));
-    let shell_python = find_on_path(path, &["python3", "python"], venv_bin.as_deref());
+    // The dev shell's own Python is in the store; one further down PATH is the user's.
+    let store_path: String =
+        path.split(':').filter(|d| d.starts_with(shell_prefix)).collect::<Vec<_>>().join(":");
+    let shell_python = find_on_path(&store_path, &["python3", "python"], venv_bin.as_deref());
+    let any_python = || find_on_path(path, &["python3", "python"], venv_bin.as_deref());
     let interpreter = match &venv {
         // A venv's interpreter is a symbolic link, perhaps dangling: the venv is still the one.
         Some(v) => ["python", "python3"]
             .iter()
             .map(|n| v.join("bin").join(n))
             .find(|p| p.symlink_metadata().is_ok())?,
-        None => shell_python.clone()?,
+        None => shell_python.clone().or_else(any_python)?,
     };
     let mut info = PythonInfo {
         interpreter,
@@ -204,6 +213,29 @@ mod tests {
         bin
     }
 
+    /// The dev shell's entries in these tests: those under the test's directory.
+    fn prefix(root: &Path) -> String {
+        format!("{}/shell-", root.display())
+    }
+
+    #[test]
+    fn a_shell_without_python_leaves_a_venv_alone() {
+        let root = tempdir("no-shell-python");
+        let elsewhere = root.join("elsewhere");
+        std::fs::create_dir_all(&elsewhere).unwrap();
+        std::os::unix::fs::symlink("/usr/bin/python3", elsewhere.join("python3")).unwrap();
+        make_venv(Path::new("/usr/bin/python3"), &root.join(".venv"));
+        // The shell has tools but no Python; the user's PATH has one further down.
+        let tools = root.join("shell-tools/bin");
+        std::fs::create_dir_all(&tools).unwrap();
+        let env = env_with_path(&format!("{}:{}", tools.display(), elsewhere.display()));
+        let info = detect_in(&root, &env, &prefix(&root)).unwrap();
+        assert_eq!(info.shell_python, None);
+        assert_eq!(info.broken, None, "{info:?}");
+        assert_eq!(info.interpreter, root.join(".venv/bin/python"));
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
     fn env_with_path(path: &str) -> BTreeMap<String, String> {
         BTreeMap::from([("PATH".to_string(), path.to_string())])
     }
@@ -217,7 +249,8 @@ mod tests {
     fn no_venv_uses_the_shells_python() {
         let root = tempdir("plain");
         let bin = shell_bin(&root);
-        let info = detect(&root, &env_with_path(&format!("{}:/usr/bin", bin.display()))).unwrap();
+        let info =
+            detect_in(&root, &env_with_path(&format!("{}:/usr/bin", bin.display())), &prefix(&root)).unwrap();
         assert_eq!(info.interpreter, bin.join("python3"));
         assert!(info.version.as_deref().is_some_and(|v| v.starts_with("3.")), "{info:?}");
         assert!(info.venv.is_none() && info.broken.is_none());
@@ -229,7 +262,8 @@ mod tests {
         let root = tempdir("venv");
         let bin = shell_bin(&root);
         make_venv(&bin.join("python3"), &root.join(".venv"));
-        let info = detect(&root, &env_with_path(&format!("{}:/usr/bin", bin.display()))).unwrap();
+        let info =
+            detect_in(&root, &env_with_path(&format!("{}:/usr/bin", bin.display())), &prefix(&root)).unwrap();
         assert_eq!(info.venv.as_deref(), Some(root.join(".venv").as_path()));
         assert_eq!(info.interpreter, root.join(".venv/bin/python"));
         assert_eq!(info.broken, None);
@@ -246,7 +280,7 @@ mod tests {
         make_venv(&bin.join("python3"), &root.join(".venv"));
         let mut env = env_with_path(&format!("{}/elsewhere/bin:{}", root.display(), bin.display()));
         env.insert("VIRTUAL_ENV".into(), root.join("elsewhere").display().to_string());
-        let info = detect(&root, &env).unwrap();
+        let info = detect_in(&root, &env, &prefix(&root)).unwrap();
         assert_eq!(info.venv.as_deref(), Some(root.join("elsewhere").as_path()));
         // The shell's python is found outside the venv's bin.
         assert_eq!(info.shell_python, Some(bin.join("python3")));
@@ -262,7 +296,7 @@ mod tests {
         make_venv(&old.join("python3"), &root.join(".venv"));
         std::fs::remove_dir_all(root.join("old-python")).unwrap();
         let bin = shell_bin(&root);
-        let info = detect(&root, &env_with_path(&bin.display().to_string())).unwrap();
+        let info = detect_in(&root, &env_with_path(&bin.display().to_string()), &prefix(&root)).unwrap();
         let why = info.broken.expect("broken");
         assert!(why.contains("no longer exists"), "{why}");
         let _ = std::fs::remove_dir_all(&root);
@@ -276,7 +310,7 @@ mod tests {
         std::fs::copy("/usr/bin/python3", other.join("python3")).unwrap();
         make_venv(&other.join("python3"), &root.join(".venv"));
         let bin = shell_bin(&root);
-        let info = detect(&root, &env_with_path(&bin.display().to_string())).unwrap();
+        let info = detect_in(&root, &env_with_path(&bin.display().to_string()), &prefix(&root)).unwrap();
         let why = info.broken.expect("broken");
         assert!(why.contains("the dev shell's Python is"), "{why}");
         let _ = std::fs::remove_dir_all(&root);
@@ -285,7 +319,7 @@ mod tests {
     #[test]
     fn no_python_at_all() {
         let root = tempdir("none");
-        assert_eq!(detect(&root, &env_with_path("/nonexistent")), None);
+        assert_eq!(detect_in(&root, &env_with_path("/nonexistent"), &prefix(&root)), None);
         let _ = std::fs::remove_dir_all(&root);
     }
 }
