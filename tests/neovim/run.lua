@@ -37,6 +37,9 @@ end
 
 local function finish()
   out(('\n%d passed, %d failed'):format(passes, failures))
+  if failures > 0 then
+    out('LSP log: ' .. vim.lsp.get_log_path())
+  end
   for _, client in ipairs(vim.lsp.get_clients()) do
     client:stop(true)
   end
@@ -472,6 +475,34 @@ check(':FlakeShell picks another dev shell: its environment replaces the first o
   end)
   eq(vim.tbl_get(client('basedpyright').settings, 'python', 'pythonPath'), other.python and other.python.interpreter or nil,
     'pythonPath follows')
+end)
+
+check('a restarted flake-lsp starts without the applied environment: the same PATH from the cache and realised', function()
+  local old = client('flake_lsp')
+  local path = vim.env.PATH
+  local n = #envs
+  old:stop(true)
+  wait('flake_lsp to stop', function()
+    return old:is_stopped()
+  end, 30000)
+  vim.api.nvim_set_current_buf(flake_buf)
+  vim.cmd('silent edit!')
+  wait('a new flake_lsp ready', function()
+    local c = client('flake_lsp')
+    return c and c.id ~= old.id and env_after(n, 'ready')
+  end)
+  local again = env_after(n, 'ready')
+  eq(again.fromCache, true, 'fromCache')
+  eq(again.shell, 'devShells.x86_64-linux.other', 'the picked shell kept')
+  eq(vim.env.PATH, path, 'PATH from the cache')
+  -- Realised afresh by the new server: its own PATH is Neovim's, not the applied one.
+  n = #envs
+  vim.cmd('FlakeEnv reload')
+  wait('ready again', function()
+    return env_after(n, 'ready')
+  end)
+  eq(env_after(n, 'ready').fromCache, false, 'realised')
+  eq(vim.env.PATH, path, 'PATH (the shell entries not prepended twice)')
 end)
 
 check('the commands exist', function()

@@ -41,6 +41,13 @@ function M.server()
   if cmd and cmd[1] then
     return cmd[1]
   end
+  -- Set with vim.lsp.config('flake_lsp', { cmd = { … } }) instead of setup().
+  local ok, resolved = pcall(function()
+    return vim.lsp.config.flake_lsp
+  end)
+  if ok and resolved and type(resolved.cmd) == 'table' and resolved.cmd[1] then
+    return resolved.cmd[1]
+  end
   local found = vim.fn.exepath('flake-lsp')
   return found ~= '' and found or 'flake-lsp'
 end

@@ -78,8 +78,8 @@ local function inside(path, root)
 end
 
 --- The known environment for a path (a file or a directory): the innermost flake root holding
---- it, else the flake inside it, else the only one known.
-function M.for_path(path)
+--- it, else the flake inside it, else (unless `strict`) the only one known.
+function M.for_path(path, strict)
   path = real(path)
   local best, count, only = nil, 0, nil
   for root, env in pairs(M.by_root) do
@@ -98,7 +98,7 @@ function M.for_path(path)
       end
     end
   end
-  return count == 1 and only or nil
+  return (count == 1 and not strict) and only or nil
 end
 
 --- The environment of the current buffer (or of Neovim's cwd).

@@ -111,9 +111,9 @@ function M.set_shell(shell, root)
   settings.flakeLsp.environment = vim.tbl_extend('force', env, { shell = shell })
   client.settings = settings
   -- Keep it for a restarted client too.
-  config.options.settings = vim.tbl_deep_extend('force', config.options.settings or {}, {
-    flakeLsp = { environment = { shell = shell } },
-  })
+  local keep = { flakeLsp = { environment = { shell = shell } } }
+  config.options.settings = vim.tbl_deep_extend('force', config.options.settings or {}, keep)
+  vim.lsp.config('flake_lsp', { settings = keep, init_options = keep })
   client:notify('workspace/didChangeConfiguration', { settings = settings })
 end
 

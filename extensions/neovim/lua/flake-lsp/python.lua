@@ -42,7 +42,8 @@ local function environment_for(client)
   if not dir and client.workspace_folders and client.workspace_folders[1] then
     dir = vim.uri_to_fname(client.workspace_folders[1].uri)
   end
-  local found = env.for_path(dir or vim.uv.cwd())
+  -- Only a server whose workspace holds the flake, or is inside it.
+  local found = env.for_path(dir or vim.uv.cwd(), true)
   if found and env.usable(found) then
     return found
   end
