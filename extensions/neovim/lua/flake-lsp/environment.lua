@@ -144,8 +144,9 @@ local function report(env, previous)
     msg, level = ('environment of %s failed: %s%s'):format(where, env.error or '?', env.log and ('\nlog: ' .. env.log) or ''),
       vim.log.levels.ERROR
   end
-  if env.python and env.python.broken and usable(env) then
-    msg = (msg and (msg .. '\n') or '') .. 'the venv is broken: ' .. env.python.broken
+  local broken = env.python and env.python.broken
+  if broken and usable(env) and broken ~= vim.tbl_get(previous or {}, 'python', 'broken') then
+    msg = (msg and (msg .. '\n') or '') .. 'the venv is broken: ' .. broken
     level = vim.log.levels.WARN
   end
   if msg then
