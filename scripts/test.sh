@@ -26,3 +26,12 @@ cargo test --workspace --all-targets --locked
 
 step "fixture nixpkgs and flake-utils: the seed flakes realise with nix and nix-latest"
 bash scripts/check-fixtures.sh
+
+step "Neovim plugin: headless Neovim 0.11 and basedpyright, the debug server, real Nix (tests/neovim/run.lua)"
+if [ "$(id -u)" = 0 ]; then
+  bash "$shared/tools/install-neovim.sh"
+elif ! command -v nvim >/dev/null || ! command -v basedpyright-langserver >/dev/null; then
+  echo "Neovim or basedpyright is missing and installing them needs root: run $shared/tools/install-neovim.sh as root" >&2
+  exit 1
+fi
+FLAKE_LSP_SERVER=${FLAKE_LSP_SERVER:-$PWD/target/debug/flake-lsp} nvim --headless -u NONE -l tests/neovim/run.lua

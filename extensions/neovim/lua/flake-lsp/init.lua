@@ -1,0 +1,210 @@
+--- flake-lsp.nvim: flake-lsp's language features and its environment (dev shell variables,
+--- terminals, the Python interpreter) in Neovim 0.11+. setup() is optional: with the plugin on
+--- the runtimepath, `vim.lsp.enable('flake_lsp')` is enough.
+local M = {}
+
+--- Sets options (see :help flake-lsp-options) and enables the `flake_lsp` client.
+--- @param opts? flake_lsp.Options
+function M.setup(opts)
+  local config = require('flake-lsp.config')
+  local o = config.set(opts)
+  vim.lsp.config('flake_lsp', config.lsp_config())
+  if o.enable ~= false then
+    vim.lsp.enable('flake_lsp')
+  end
+end
+
+--- The flake_lsp client for a flake root (or the current buffer), or nil.
+function M.client(root)
+  local env = root and require('flake-lsp.environment').for_path(root) or require('flake-lsp.environment').current()
+  if env and env.client_id then
+    local client = vim.lsp.get_client_by_id(env.client_id)
+    if client then
+      return client
+    end
+  end
+  local clients = vim.lsp.get_clients({ name = 'flake_lsp', bufnr = vim.api.nvim_get_current_buf() })
+  if #clients == 0 then
+    clients = vim.lsp.get_clients({ name = 'flake_lsp' })
+  end
+  return clients[1]
+end
+
+--- The flake root commands act on: the current buffer's environment, else the client's root.
+function M.root()
+  local env = require('flake-lsp.environment').current()
+  if env then
+    return env.root
+  end
+  local client = M.client()
+  return client and client.root_dir
+end
+
+--- Sends a request to the flake_lsp client; `on_result(result)` runs on success, errors are
+--- reported with vim.notify.
+function M.request(method, params, on_result)
+  local client = M.client(params and params.root)
+  if not client then
+    vim.notify('flake-lsp: no flake-lsp client is running (open a .nix file of the flake)', vim.log.levels.WARN)
+    return false
+  end
+  return client:request(method, params, function(err, result)
+    if err then
+      vim.notify(('flake-lsp: %s: %s'):format(method, err.message or vim.inspect(err)), vim.log.levels.ERROR)
+    elseif on_result then
+      on_result(result)
+    end
+  end)
+end
+
+--- Realises the environment again (`refresh`: even when the cache is fresh).
+function M.reload(root)
+  root = root or M.root()
+  return M.request('flake/realise', { root = root, refresh = true })
+end
+
+--- Trusts the flake (recorded in the server's trust store) and realises it.
+function M.trust(root, trust)
+  root = root or M.root()
+  return M.request('flake/trust', { root = root, trust = trust ~= false }, function(result)
+    vim.notify(('flake-lsp: %s is %s'):format(result.root, result.trusted and 'trusted' or 'not trusted'))
+  end)
+end
+
+--- Picks a dev shell with vim.ui.select and makes it the `flakeLsp.environment.shell` setting.
+function M.pick_shell(root)
+  root = root or M.root()
+  M.request('flake/shells', { root = root }, function(result)
+    local shells = result.shells or {}
+    if #shells == 0 then
+      vim.notify('flake-lsp: the flake defines no dev shell', vim.log.levels.WARN)
+      return
+    end
+    vim.ui.select(shells, {
+      prompt = 'Dev shell of ' .. vim.fn.fnamemodify(result.root, ':~') .. ':',
+      kind = 'flake-lsp.shell',
+      format_item = function(shell)
+        return shell == result.current and (shell .. ' (current)') or shell
+      end,
+    }, function(choice)
+      if choice then
+        M.set_shell(choice, result.root)
+      end
+    end)
+  end)
+end
+
+--- Makes `shell` the dev shell: the setting changes (the server realises it) or, when it is
+--- already the one, the environment is realised again.
+function M.set_shell(shell, root)
+  local client = M.client(root)
+  if not client then
+    return
+  end
+  local config = require('flake-lsp.config')
+  local settings = client.settings or {}
+  local env = vim.tbl_get(settings, 'flakeLsp', 'environment') or {}
+  if env.shell == shell then
+    return M.reload(root)
+  end
+  settings.flakeLsp = settings.flakeLsp or {}
+  settings.flakeLsp.environment = vim.tbl_extend('force', env, { shell = shell })
+  client.settings = settings
+  -- Keep it for a restarted client too.
+  local keep = { flakeLsp = { environment = { shell = shell } } }
+  config.options.settings = vim.tbl_deep_extend('force', config.options.settings or {}, keep)
+  vim.lsp.config('flake_lsp', { settings = keep, init_options = keep })
+  client:notify('workspace/didChangeConfiguration', { settings = settings })
+end
+
+--- Opens a terminal in the environment, in the flake root.
+function M.terminal(root)
+  return require('flake-lsp.terminal').open({ root = root or M.root() })
+end
+
+--- Lines describing the current environment (what :FlakeEnv shows).
+function M.info()
+  local env = require('flake-lsp.environment').current()
+  if not env then
+    local client = M.client()
+    return { client and 'flake-lsp: no environment yet for ' .. (client.root_dir or '?') or 'flake-lsp: not running' }
+  end
+  local lines = {}
+  table.insert(lines, ('flake-lsp: %s  %s%s'):format(env.root, env.state, env.fromCache and ' (from the cache)' or ''))
+  table.insert(lines, 'shell: ' .. (env.shell or '?'))
+  if env.error then
+    table.insert(lines, 'error: ' .. env.error)
+  end
+  local py = env.python
+  if py then
+    table.insert(lines, ('python: %s (%s)%s'):format(py.interpreter or '?', py.version or '?', py.venv and (', venv ' .. py.venv) or ''))
+    if py.broken then
+      table.insert(lines, 'venv broken: ' .. py.broken)
+    end
+  else
+    table.insert(lines, 'python: none')
+  end
+  local applied = require('flake-lsp.environment').applied_root == env.root
+  local names = vim.tbl_keys(env.set or {})
+  table.sort(names)
+  table.insert(lines, ('variables (%d set, %d unset%s):'):format(#names, #(env.unset or {}), applied and ', applied to vim.env' or ''))
+  for _, name in ipairs(names) do
+    local value = tostring(env.set[name]):gsub('\n', '\\n')
+    if #value > 160 then
+      value = value:sub(1, 157) .. '...'
+    end
+    table.insert(lines, ('  %s=%s'):format(name, value))
+  end
+  for _, name in ipairs(env.unset or {}) do
+    table.insert(lines, '  unset ' .. name)
+  end
+  if env.log then
+    table.insert(lines, 'log: ' .. env.log)
+  end
+  return lines
+end
+
+--- Latest progress message of the flake_lsp client (from LspProgress), or nil.
+M._progress = nil
+
+--- A statusline component: '' without a flake, else e.g. `flake: ready`, `flake: realising 40%`.
+function M.status()
+  local ok, env = pcall(function()
+    return require('flake-lsp.environment').current()
+  end)
+  if not ok or not env then
+    return ''
+  end
+  local text = 'flake: ' .. env.state
+  local p = M._progress
+  if env.state == 'realising' or (env.state == 'stale' and p) then
+    if p and p.percentage then
+      text = text .. ' ' .. p.percentage .. '%'
+    end
+  end
+  if env.state == 'stale' and env.error then
+    text = text .. ' (error)'
+  end
+  return text
+end
+
+--- LspProgress of the flake_lsp client: kept for status().
+function M._on_progress(ev)
+  local client = vim.lsp.get_client_by_id(ev.data.client_id)
+  if not client or client.name ~= 'flake_lsp' then
+    return
+  end
+  local value = ev.data.params and ev.data.params.value or {}
+  if value.kind == 'end' then
+    M._progress = nil
+  else
+    M._progress = {
+      title = value.title or (M._progress and M._progress.title),
+      message = value.message,
+      percentage = value.percentage,
+    }
+  end
+  vim.cmd('redrawstatus')
+end
+
+return M

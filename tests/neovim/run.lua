@@ -1,0 +1,514 @@
+-- Headless end-to-end tests of the Neovim plugin (extensions/neovim) with the real flake-lsp,
+-- real Nix (nixpkgs overridden to tests/fixtures/nixpkgs) and real basedpyright.
+--
+--   nvim --headless -u NONE -l tests/neovim/run.lua
+--
+-- FLAKE_LSP_SERVER: the server binary (default: target/debug/flake-lsp). Prints one PASS/FAIL
+-- line per check and exits non-zero when one failed. Every wait is bounded.
+
+local repo = vim.fs.dirname(vim.fs.dirname(vim.fs.dirname(vim.fs.normalize(vim.fn.fnamemodify(arg[0], ':p')))))
+local server = os.getenv('FLAKE_LSP_SERVER') or (repo .. '/target/debug/flake-lsp')
+local WAIT = tonumber(os.getenv('FLAKE_LSP_NVIM_WAIT') or '') or 120000 -- ms, per wait
+
+local failures, passes = 0, 0
+local function out(line)
+  io.stdout:write(line .. '\n')
+  io.stdout:flush()
+end
+
+-- vim.notify goes to the output, so a failure shows what the plugin said.
+local notes = {}
+vim.notify = function(msg, level)
+  table.insert(notes, msg)
+  out(('  notify[%s]: %s'):format(level or vim.log.levels.INFO, tostring(msg):gsub('\n', '\n    ')))
+end
+
+local function check(name, fn)
+  local ok, err = xpcall(fn, debug.traceback)
+  if ok then
+    passes = passes + 1
+    out('PASS ' .. name)
+  else
+    failures = failures + 1
+    out('FAIL ' .. name .. '\n    ' .. tostring(err):gsub('\n', '\n    '))
+  end
+  return ok
+end
+
+local function finish()
+  out(('\n%d passed, %d failed'):format(passes, failures))
+  if failures > 0 then
+    out('LSP log: ' .. vim.lsp.get_log_path())
+  end
+  for _, client in ipairs(vim.lsp.get_clients()) do
+    client:stop(true)
+  end
+  vim.wait(2000, function()
+    return #vim.lsp.get_clients() == 0
+  end, 50)
+  os.exit(failures == 0 and 0 or 1)
+end
+
+local function wait(what, cond, ms)
+  local ok = vim.wait(ms or WAIT, cond, 50)
+  if not ok then
+    error('timed out waiting for ' .. what, 2)
+  end
+end
+
+local function eq(actual, expected, what)
+  if not vim.deep_equal(actual, expected) then
+    error(('%s: expected %s, got %s'):format(what or 'value', vim.inspect(expected), vim.inspect(actual)), 2)
+  end
+end
+
+local function truthy(v, what)
+  if not v then
+    error(what or 'expected a true value', 2)
+  end
+  return v
+end
+
+local function write(path, text)
+  vim.fn.mkdir(vim.fs.dirname(path), 'p')
+  local fd = assert(io.open(path, 'w'))
+  fd:write(text)
+  fd:close()
+end
+
+local function sh(cmd, cwd)
+  local r = vim.system(cmd, { cwd = cwd, text = true }):wait(60000)
+  assert(r.code == 0, table.concat(cmd, ' ') .. ' failed: ' .. (r.stderr or ''))
+  return r.stdout
+end
+
+-- The fixture flake -------------------------------------------------------------------------
+if vim.fn.executable(server) ~= 1 then
+  out('FAIL the server is not built: ' .. server .. ' (cargo build, or set FLAKE_LSP_SERVER)')
+  os.exit(1)
+end
+for _, tool in ipairs({ 'nix', 'git', 'basedpyright-langserver' }) do
+  if vim.fn.executable(tool) ~= 1 then
+    out('FAIL ' .. tool .. ' is not on PATH (scripts/test.sh installs it)')
+    os.exit(1)
+  end
+end
+
+local tmp = vim.uv.fs_realpath(vim.fn.fnamemodify(vim.fn.tempname(), ':h')) .. '/flake-lsp-nvim'
+vim.fn.delete(tmp, 'rf')
+local root = tmp .. '/project'
+vim.fn.mkdir(root, 'p')
+vim.env.XDG_CACHE_HOME = tmp .. '/cache'
+vim.env.XDG_DATA_HOME = tmp .. '/data'
+vim.env.PIP_NO_INDEX = '1'
+vim.env.VIRTUAL_ENV = nil
+vim.env.GREETING = nil
+
+local FLAKE = [[
+{
+  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-24.05";
+  outputs = { self, nixpkgs }:
+    let
+      pkgs = nixpkgs.legacyPackages.x86_64-linux;
+      unusedThing = 1;
+    in {
+      devShells.x86_64-linux.default = pkgs.mkShell {
+        packages = [ pkgs.python311 ];
+        env.GREETING = "hello";
+        shellHook = ''
+          test -d .venv || python3 -m venv --without-pip .venv
+          source .venv/bin/activate
+          site=$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+          mkdir -p "$site/flakeonlypkg"
+          echo 'ANSWER = 42' > "$site/flakeonlypkg/__init__.py"
+        '';
+      };
+      devShells.x86_64-linux.other = pkgs.mkShell {
+        env.GREETING = "other";
+      };
+    };
+}
+]]
+write(root .. '/flake.nix', FLAKE)
+write(root .. '/main.py', 'import flakeonlypkg\n\nprint(flakeonlypkg.ANSWER)\n')
+sh({ 'git', 'init', '-q' }, root)
+sh({ 'git', 'add', '-A' }, root)
+local venv = root .. '/.venv'
+
+-- Neovim with the plugin -------------------------------------------------------------------
+vim.opt.runtimepath:prepend(repo .. '/extensions/neovim')
+vim.cmd('runtime! plugin/flake-lsp.lua')
+vim.cmd('filetype on')
+vim.o.shell = 'bash'
+
+-- vim.ui.select answered by the test: prompts are recorded, answered when the test says.
+local prompts = {}
+vim.ui.select = function(items, opts, on_choice)
+  table.insert(prompts, { items = items, opts = opts, on_choice = on_choice })
+end
+local function prompt_of(kind)
+  for _, p in ipairs(prompts) do
+    if p.opts.kind == kind and not p.answered then
+      return p
+    end
+  end
+end
+local function answer(p, pick)
+  p.answered = true
+  for _, item in ipairs(p.items) do
+    if pick(item) then
+      return p.on_choice(item)
+    end
+  end
+  error('no such item among ' .. vim.inspect(p.items))
+end
+
+-- Every flake/environment the plugin received, in order.
+local envs = {}
+vim.api.nvim_create_autocmd('User', {
+  pattern = 'FlakeLspEnvironment',
+  callback = function(ev)
+    table.insert(envs, ev.data)
+  end,
+})
+local function env_after(n, state, extra)
+  for i = n + 1, #envs do
+    if envs[i].state == state and (not extra or extra(envs[i])) then
+      return envs[i]
+    end
+  end
+end
+
+-- basedpyright as a user configures it, and a second one the plugin does not know about (the
+-- control: what a Python server sees without the plugin).
+local function pyright(extra)
+  return vim.tbl_extend('force', {
+    cmd = { 'basedpyright-langserver', '--stdio' },
+    filetypes = { 'python' },
+    root_markers = { 'pyproject.toml', '.git' },
+    settings = { basedpyright = { analysis = { diagnosticMode = 'openFilesOnly' } } },
+  }, extra or {})
+end
+vim.lsp.config('basedpyright', pyright())
+local control_published = 0
+vim.lsp.config('control_pyright', pyright({
+  handlers = {
+    ['textDocument/publishDiagnostics'] = function(err, result, ctx)
+      control_published = control_published + 1
+      return vim.lsp.diagnostic.on_publish_diagnostics(err, result, ctx)
+    end,
+  },
+}))
+vim.lsp.enable({ 'basedpyright', 'control_pyright' })
+
+require('flake-lsp').setup({
+  cmd = { server },
+  settings = {
+    flakeLsp = { environment = { overrideInputs = { nixpkgs = 'path:' .. repo .. '/tests/fixtures/nixpkgs' } } },
+  },
+})
+
+local function client(name)
+  return vim.lsp.get_clients({ name = name })[1]
+end
+
+local function diagnostics_of(bufnr, name)
+  local c = client(name)
+  if not c then
+    return nil
+  end
+  return vim.diagnostic.get(bufnr, { namespace = vim.lsp.diagnostic.get_namespace(c.id) })
+end
+
+local function unresolved(diags)
+  for _, d in ipairs(diags or {}) do
+    if d.message:find('Import "flakeonlypkg" could not be resolved', 1, true) then
+      return d
+    end
+  end
+end
+
+local function buffer_text(buf)
+  return table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), '\n')
+end
+
+-- The checks --------------------------------------------------------------------------------
+local flake_buf, py_buf
+
+local critical = check('opening flake.nix attaches flake-lsp and shows its diagnostic (unused_binding)', function()
+  vim.cmd.edit(root .. '/flake.nix')
+  flake_buf = vim.api.nvim_get_current_buf()
+  eq(vim.bo[flake_buf].filetype, 'nix', 'filetype')
+  wait('flake_lsp to attach', function()
+    return #vim.lsp.get_clients({ name = 'flake_lsp', bufnr = flake_buf }) == 1
+  end)
+  eq(client('flake_lsp').root_dir, root, 'root_dir')
+  wait('an unused_binding diagnostic', function()
+    for _, d in ipairs(vim.diagnostic.get(flake_buf)) do
+      if d.code == 'unused_binding' and d.message:find('unusedThing', 1, true) then
+        return true
+      end
+    end
+  end)
+end)
+if not critical then
+  finish()
+end
+
+check('an untrusted flake: state untrusted, the trust prompt asked through vim.ui.select, vim.env untouched', function()
+  wait('the trust prompt', function()
+    return prompt_of('flake-lsp.trust') ~= nil
+  end)
+  truthy(env_after(0, 'untrusted'), 'an untrusted notification')
+  local p = prompt_of('flake-lsp.trust')
+  truthy(p.opts.prompt:find(root, 1, true), 'the prompt names the flake: ' .. p.opts.prompt)
+  eq(require('flake-lsp').status(), 'flake: untrusted', 'status()')
+  eq(vim.env.VIRTUAL_ENV, nil, 'VIRTUAL_ENV')
+end)
+
+check('before the environment: basedpyright cannot resolve the venv-only import', function()
+  vim.cmd.edit(root .. '/main.py')
+  py_buf = vim.api.nvim_get_current_buf()
+  eq(vim.bo[py_buf].filetype, 'python', 'filetype')
+  wait('both Python servers to report the unresolved import', function()
+    return unresolved(diagnostics_of(py_buf, 'basedpyright')) and unresolved(diagnostics_of(py_buf, 'control_pyright'))
+  end)
+end)
+
+local ready
+critical = check('trusting in the prompt realises the environment: ready, vim.env has VIRTUAL_ENV and PATH', function()
+  local n = #envs
+  answer(prompt_of('flake-lsp.trust'), function(a)
+    return a.title == 'Trust'
+  end)
+  wait('the environment to be ready', function()
+    return env_after(n, 'ready') or env_after(n, 'failed')
+  end)
+  ready = env_after(n, 'ready')
+  truthy(ready, 'ready, not failed: ' .. vim.inspect(env_after(n, 'failed')))
+  eq(ready.python.interpreter, venv .. '/bin/python', 'python.interpreter')
+  eq(vim.env.VIRTUAL_ENV, venv, 'vim.env.VIRTUAL_ENV')
+  eq(vim.env.GREETING, 'hello', 'vim.env.GREETING')
+  eq(vim.env.PATH, ready.set.PATH, 'vim.env.PATH is the environment PATH')
+  local first = vim.split(vim.env.PATH, ':')
+  eq(first[1], venv .. '/bin', 'first PATH entry')
+  truthy(first[2]:match('^/nix/store/.*python3.*/bin$'), 'the shell Python next on PATH: ' .. first[2])
+  eq(require('flake-lsp').status(), 'flake: ready', 'status()')
+  local trust = vim.json.decode(table.concat(vim.fn.readfile(tmp .. '/data/flake-lsp/trust.json'), '\n'))
+  eq(trust.flakes[root], 'trusted', 'trust store')
+end)
+if not critical then
+  finish()
+end
+
+check('after the environment: basedpyright (already running) resolves the import, the control still does not', function()
+  wait('basedpyright to resolve flakeonlypkg', function()
+    local d = diagnostics_of(py_buf, 'basedpyright')
+    return d and not unresolved(d)
+  end)
+  eq(client('basedpyright').settings.python.pythonPath, venv .. '/bin/python', 'basedpyright python.pythonPath')
+  eq(vim.tbl_get(client('control_pyright').settings, 'python', 'pythonPath'), nil, 'control untouched')
+  -- An edit makes both analyse again: only the switch made the difference.
+  local published = control_published
+  vim.api.nvim_buf_set_lines(py_buf, -1, -1, false, { 'print("edited")' })
+  wait('the control to analyse the edit', function()
+    return control_published > published
+  end)
+  truthy(unresolved(diagnostics_of(py_buf, 'control_pyright')), 'the control still cannot resolve it')
+  wait('basedpyright to stay resolved', function()
+    local d = diagnostics_of(py_buf, 'basedpyright')
+    return d and not unresolved(d)
+  end)
+end)
+
+check('a :terminal job started after ready prints the venv ($VIRTUAL_ENV)', function()
+  vim.cmd('botright split')
+  vim.cmd('terminal echo "VENV=$VIRTUAL_ENV"')
+  local buf = vim.api.nvim_get_current_buf()
+  wait(':terminal output', function()
+    return buffer_text(buf):find('VENV=' .. venv, 1, true) ~= nil
+  end, 30000)
+  vim.cmd('close')
+end)
+
+check('jobstart and vim.system inherit the environment (python3 is the venv one)', function()
+  local r = vim.system({ 'sh', '-c', 'echo "$VIRTUAL_ENV|$GREETING|$(command -v python3)"' }, { text = true }):wait(30000)
+  eq(vim.trim(r.stdout), venv .. '|hello|' .. venv .. '/bin/python3', 'vim.system')
+  local lines = {}
+  local job = vim.fn.jobstart({ 'sh', '-c', 'echo "$VIRTUAL_ENV"' }, {
+    stdout_buffered = true,
+    on_stdout = function(_, data)
+      lines = data
+    end,
+  })
+  eq(vim.fn.jobwait({ job }, 30000)[1], 0, 'jobstart exit')
+  eq(lines[1], venv, 'jobstart output')
+end)
+
+check('a Python server started after ready gets the interpreter (LspAttach)', function()
+  local old = client('basedpyright')
+  old:stop(true)
+  wait('basedpyright to stop', function()
+    return old:is_stopped()
+  end, 30000)
+  vim.api.nvim_set_current_buf(py_buf)
+  vim.cmd('silent write')
+  vim.cmd('silent edit!')
+  wait('a new basedpyright', function()
+    local c = client('basedpyright')
+    return c and c.id ~= old.id and c.initialized
+  end, 60000)
+  wait('its python.pythonPath', function()
+    return vim.tbl_get(client('basedpyright').settings, 'python', 'pythonPath') == venv .. '/bin/python'
+  end, 30000)
+  wait('the new basedpyright to resolve flakeonlypkg', function()
+    local d = diagnostics_of(py_buf, 'basedpyright')
+    return d and client('basedpyright').id ~= old.id and vim.lsp.diagnostic.get_namespace(client('basedpyright').id)
+      and not unresolved(d) and #vim.lsp.get_clients({ name = 'basedpyright', bufnr = py_buf }) == 1
+  end)
+end)
+
+check(':FlakeEnv shows the state, the interpreter and the variables', function()
+  vim.api.nvim_set_current_buf(flake_buf)
+  local text = vim.api.nvim_exec2('FlakeEnv', { output = true }).output
+  truthy(text:find(root .. '  ready', 1, true), text)
+  truthy(text:find('python: ' .. venv .. '/bin/python', 1, true), text)
+  truthy(text:find('VIRTUAL_ENV=' .. venv, 1, true), text)
+  truthy(text:find('applied to vim.env', 1, true), text)
+end)
+
+check(':FlakeTerminal opens a terminal in the environment, in the flake root', function()
+  vim.cmd('cd /')
+  vim.cmd('FlakeTerminal')
+  wait('the terminal', function()
+    return vim.b.flake_lsp_terminal ~= nil
+  end, 30000)
+  local buf = vim.api.nvim_get_current_buf()
+  eq(vim.b[buf].flake_lsp_terminal.name, 'nix: default', 'name')
+  -- One value a line: the terminal wraps long lines.
+  vim.api.nvim_chan_send(vim.bo[buf].channel, 'echo "V=$VIRTUAL_ENV"; echo "D=$PWD"; echo "G=$GREETING"; exit\n')
+  wait('the terminal output', function()
+    local lines = vim.api.nvim_buf_get_lines(buf, 0, -1, false)
+    return vim.list_contains(lines, 'V=' .. venv) and vim.list_contains(lines, 'D=' .. root)
+      and vim.list_contains(lines, 'G=hello')
+  end, 30000)
+  vim.cmd('stopinsert')
+  vim.cmd('close')
+end)
+
+check('the "Enter environment" code action on the dev shell opens :FlakeTerminal', function()
+  vim.api.nvim_set_current_buf(flake_buf)
+  local line = vim.fn.search('devShells.x86_64-linux.default')
+  truthy(line > 0, 'the dev shell line')
+  vim.api.nvim_win_set_cursor(0, { line, 8 })
+  vim.lsp.buf.code_action({
+    apply = true,
+    filter = function(action)
+      return action.title:find('^Enter environment') ~= nil
+    end,
+  })
+  wait('a terminal from the code action', function()
+    return vim.b.flake_lsp_terminal ~= nil and vim.api.nvim_get_current_buf() ~= flake_buf
+  end, 30000)
+  eq(vim.b.flake_lsp_terminal.root, root, 'terminal root')
+  vim.cmd('stopinsert')
+  vim.cmd('close')
+end)
+
+check(':FlakeEnv reload realises again; :FlakeEnv trust answers', function()
+  vim.api.nvim_set_current_buf(flake_buf)
+  local n = #envs
+  vim.cmd('FlakeEnv reload')
+  wait('realising (stale meanwhile) then ready', function()
+    return env_after(n, 'stale') and env_after(n, 'ready')
+  end)
+  eq(env_after(n, 'ready').fromCache, false, 'realised, not from the cache')
+  eq(vim.env.VIRTUAL_ENV, venv, 'VIRTUAL_ENV after reload')
+  local before = #notes
+  vim.cmd('FlakeEnv trust')
+  wait('the trust answer', function()
+    for i = before + 1, #notes do
+      if notes[i]:find('is trusted', 1, true) then
+        return true
+      end
+    end
+  end, 30000)
+end)
+
+check(':checkhealth flake-lsp runs without errors', function()
+  vim.cmd('checkhealth flake-lsp')
+  local text = buffer_text(vim.api.nvim_get_current_buf())
+  truthy(text:find('flake-lsp: server', 1, true), text)
+  truthy(text:find('flake-lsp: Nix', 1, true), text)
+  truthy(text:find('nix (Nix)', 1, true), text)
+  truthy(text:find(root .. ': trusted', 1, true), text)
+  truthy(text:find(root .. ': ready', 1, true), text)
+  truthy(not text:find('ERROR', 1, true), text)
+  vim.cmd('bwipeout')
+end)
+
+check(':FlakeShell picks another dev shell: its environment replaces the first one in vim.env', function()
+  vim.api.nvim_set_current_buf(flake_buf)
+  local n = #envs
+  vim.cmd('FlakeShell')
+  wait('the shell prompt', function()
+    return prompt_of('flake-lsp.shell') ~= nil
+  end, 60000)
+  local p = prompt_of('flake-lsp.shell')
+  eq(p.items, { 'devShells.x86_64-linux.default', 'devShells.x86_64-linux.other' }, 'shells')
+  answer(p, function(s)
+    return s:find('other$')
+  end)
+  wait('the other shell ready', function()
+    return env_after(n, 'ready', function(e)
+      return e.shell == 'devShells.x86_64-linux.other'
+    end)
+  end)
+  eq(client('flake_lsp').settings.flakeLsp.environment.shell, 'devShells.x86_64-linux.other', 'the setting')
+  eq(vim.env.GREETING, 'other', 'GREETING')
+  eq(vim.env.VIRTUAL_ENV, nil, 'VIRTUAL_ENV restored (unset)')
+  -- The server still reports the flake's .venv (which this shell does not activate) as its Python.
+  local other = env_after(n, 'ready', function(e)
+    return e.shell == 'devShells.x86_64-linux.other'
+  end)
+  eq(vim.tbl_get(client('basedpyright').settings, 'python', 'pythonPath'), other.python and other.python.interpreter or nil,
+    'pythonPath follows')
+end)
+
+check('a restarted flake-lsp starts without the applied environment: the same PATH from the cache and realised', function()
+  local old = client('flake_lsp')
+  local path = vim.env.PATH
+  local n = #envs
+  old:stop(true)
+  wait('flake_lsp to stop', function()
+    return old:is_stopped()
+  end, 30000)
+  vim.api.nvim_set_current_buf(flake_buf)
+  vim.cmd('silent edit!')
+  wait('a new flake_lsp ready', function()
+    local c = client('flake_lsp')
+    return c and c.id ~= old.id and env_after(n, 'ready')
+  end)
+  local again = env_after(n, 'ready')
+  eq(again.fromCache, true, 'fromCache')
+  eq(again.shell, 'devShells.x86_64-linux.other', 'the picked shell kept')
+  eq(vim.env.PATH, path, 'PATH from the cache')
+  -- Realised afresh by the new server: its own PATH is Neovim's, not the applied one.
+  n = #envs
+  vim.cmd('FlakeEnv reload')
+  wait('ready again', function()
+    return env_after(n, 'ready')
+  end)
+  eq(env_after(n, 'ready').fromCache, false, 'realised')
+  eq(vim.env.PATH, path, 'PATH (the shell entries not prepended twice)')
+end)
+
+check('the commands exist', function()
+  local commands = vim.api.nvim_get_commands({})
+  for _, name in ipairs({ 'FlakeEnv', 'FlakeTerminal', 'FlakeShell' }) do
+    truthy(commands[name], name)
+  end
+end)
+
+vim.fn.delete(tmp, 'rf')
+finish()
