@@ -26,3 +26,16 @@ cargo test --workspace --all-targets --locked
 
 step "fixture nixpkgs and flake-utils: the seed flakes realise with nix and nix-latest"
 bash scripts/check-fixtures.sh
+
+step "VS Code extension: type-check, lint, unit tests, .vsix, end-to-end in code-server with Chromium"
+bash "$shared/tools/install-code-server.sh"
+server=${FLAKE_LSP_SERVER:-$PWD/target/debug/flake-lsp}   # built by the tests above
+(
+  cd extensions/vscode
+  npm ci --no-fund --no-audit
+  npm run typecheck
+  npm run lint
+  npm test
+  FLAKE_LSP_SERVER="$server" npm run package
+  npm run e2e   # screenshots and logs in target/vscode-e2e/
+)

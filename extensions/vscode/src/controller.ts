@@ -87,7 +87,7 @@ export class Controller implements Hooks {
   }
 
   onEnterEnvironment(spec: TerminalSpec): void {
-    openEnvironmentTerminal(spec);
+    openEnvironmentTerminal(vscode.window, spec);
   }
 
   onState(state: ServerState, error?: string): void {

@@ -1,6 +1,6 @@
 // "Enter environment": a new integrated terminal with the user's own shell, in the flake's
 // root, inside the dev shell (the server's `flake-lsp.enterEnvironment` result).
-import * as vscode from 'vscode';
+import type * as vscode from 'vscode';
 import { TerminalSpec } from './protocol';
 
 /** The terminal's environment: the variables to set, and `null` for those to remove. */
@@ -10,14 +10,11 @@ export function terminalEnv(spec: TerminalSpec): Record<string, string | null> {
   return env;
 }
 
-export function openEnvironmentTerminal(spec: TerminalSpec): vscode.Terminal {
-  const terminal = vscode.window.createTerminal({
-    name: spec.name,
-    cwd: spec.cwd,
-    env: terminalEnv(spec),
-    strictEnv: false,
-    iconPath: new vscode.ThemeIcon('terminal-bash'),
-  });
+export function openEnvironmentTerminal(
+  window: Pick<typeof vscode.window, 'createTerminal'>,
+  spec: TerminalSpec,
+): vscode.Terminal {
+  const terminal = window.createTerminal({ name: spec.name, cwd: spec.cwd, env: terminalEnv(spec), strictEnv: false });
   terminal.show();
   return terminal;
 }

@@ -257,7 +257,10 @@ async function run(page, { project, results, settingsFile }) {
     READY_TIMEOUT,
     async () => {
       const t = await statusText(page);
-      if (t !== last) log(`status: ${t}`), (last = t);
+      if (t !== last) {
+        log(`status: ${t}`);
+        last = t;
+      }
       return /nix: default · Python \d/.test(t) ? t : undefined;
     },
     1000,
