@@ -36,6 +36,7 @@ class ProgressUi implements StaticFeature {
   constructor(
     private readonly client: LanguageClient,
     private readonly hooks: Hooks,
+    private readonly log: (message: string) => void,
   ) {}
 
   fillClientCapabilities(capabilities: { window?: { workDoneProgress?: boolean } }): void {
@@ -60,11 +61,13 @@ class ProgressUi implements StaticFeature {
     let report: (value: { message?: string; increment?: number }) => void = () => {};
     const listener = this.client.onProgress(WorkDoneProgress.type, token, (value) => {
       if (value.kind === 'end') {
+        this.log('progress: done');
         listener.dispose();
         this.hooks.onProgress(undefined);
         resolve();
         return;
       }
+      if (value.kind === 'begin') this.log(`progress: ${value.title}`);
       const message = value.kind === 'begin' ? (value.message ?? value.title) : value.message;
       const percentage = value.percentage;
       const increment = percentage !== undefined ? Math.max(0, percentage - reported) : undefined;
@@ -116,7 +119,7 @@ export class Server {
       { command: found.path, args: ['serve'], options: { env: process.env } },
       this.options(),
     );
-    client.registerFeature(new ProgressUi(client, this.hooks));
+    client.registerFeature(new ProgressUi(client, this.hooks, (m) => this.output.appendLine(m)));
     client.onNotification(ENVIRONMENT, (env: EnvironmentParams) => this.hooks.onEnvironment(env));
     client.onDidChangeState(({ newState }) => {
       if (newState === State.Running) this.hooks.onState('running');

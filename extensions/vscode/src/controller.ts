@@ -102,11 +102,14 @@ export class Controller implements Hooks {
   }
 
   refreshStatus(): void {
+    const root = this.currentRoot();
     this.status.show({
+      hasFlake: root !== undefined,
+      enabled: vscode.workspace.getConfiguration('flakeLsp').get<boolean>('environment.enable', true),
       server: this.serverState,
       serverError: this.serverError,
       workspaceTrusted: vscode.workspace.isTrusted,
-      env: this.flakes.get(this.currentRoot()),
+      env: this.flakes.get(root),
       progress: this.progress,
     });
   }

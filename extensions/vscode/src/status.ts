@@ -15,6 +15,10 @@ export interface StatusInput {
   progress?: { message?: string; percentage?: number };
   /** Why the server stopped, when it did. */
   serverError?: string;
+  /** Whether the workspace has a flake at all (else there is nothing to show). */
+  hasFlake: boolean;
+  /** flakeLsp.environment.enable */
+  enabled: boolean;
 }
 
 export interface Presentation {
@@ -29,8 +33,8 @@ function progressText(progress: StatusInput['progress']): string {
   return pct;
 }
 
-/** What the status bar says; pure, so it is tested without VS Code. */
-export function present(input: StatusInput): Presentation {
+/** What the status bar says (undefined: nothing to show); pure, so it is tested without VS Code. */
+export function present(input: StatusInput): Presentation | undefined {
   if (input.server === 'missing') {
     return {
       text: '$(error) flake-lsp: no server',
@@ -53,6 +57,10 @@ export function present(input: StatusInput): Presentation {
     };
   }
   const env = input.env;
+  if (!input.hasFlake && !env) return undefined;
+  if (!input.enabled) {
+    return { text: '$(circle-slash) nix: off', tooltip: 'The dev shell is off (flakeLsp.environment.enable).' };
+  }
   if (!env) {
     return { text: '$(loading~spin) nix', tooltip: 'flake-lsp is starting' };
   }
@@ -100,7 +108,7 @@ export function present(input: StatusInput): Presentation {
   }
 }
 
-export type Item = Pick<vscode.StatusBarItem, 'text' | 'tooltip' | 'backgroundColor' | 'show'>;
+export type Item = Pick<vscode.StatusBarItem, 'text' | 'tooltip' | 'backgroundColor' | 'show' | 'hide'>;
 
 export class StatusBar {
   constructor(
@@ -108,8 +116,12 @@ export class StatusBar {
     private readonly color: (severity: 'error' | 'warning') => vscode.ThemeColor,
   ) {}
 
-  show(input: StatusInput): Presentation {
+  show(input: StatusInput): Presentation | undefined {
     const p = present(input);
+    if (!p) {
+      this.item.hide();
+      return undefined;
+    }
     this.item.text = p.text;
     this.item.tooltip = p.tooltip;
     this.item.backgroundColor = p.severity ? this.color(p.severity) : undefined;

@@ -14,7 +14,7 @@
 // Screenshots go to the output directory (default: <repo>/target/vscode-e2e). Every wait is
 // bounded; nothing asserts on wall-clock time.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync, openSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -125,6 +125,7 @@ async function main() {
   if (!existsSync(vsix)) throw new Error(`no ${vsix}: run \`npm run package\` first`);
   if (!existsSync(codeServer)) throw new Error(`no code-server at ${codeServer}: run ../shared/tools/install-code-server.sh`);
   mkdirSync(out, { recursive: true });
+  for (const f of readdirSync(out)) if (f.endsWith('.png')) rmSync(join(out, f)); // this run's only
   const tmp = realpathSync(mkdtempSync(join(tmpdir(), 'flake-lsp-vscode-e2e-')));
   const dirs = Object.fromEntries(
     ['user', 'extensions', 'home', 'cache', 'data', 'config', 'project', 'results'].map((d) => [d, join(tmp, d)]),
@@ -249,6 +250,12 @@ async function run(page, { project, results, settingsFile }) {
   await shot(page, 'untrusted');
   log(`before trust: ${await statusText(page)}`);
   await trustButton.click();
+  // Evidence, not an assertion (realising may be over before it shows): the cancellable
+  // progress notification.
+  const toast = page.locator('.notification-toast').filter({ hasText: /Realising the dev shell/ });
+  const sawProgress = await toast.first().waitFor({ state: 'visible', timeout: 5000 }).then(() => true, () => false);
+  if (sawProgress) await shot(page, 'realising');
+  log(`progress notification seen: ${sawProgress}`);
 
   // Trusting enables the environment without a reload.
   let last = '';
@@ -334,6 +341,24 @@ async function run(page, { project, results, settingsFile }) {
   if (entered[0] !== 'hello') throw new Error(`GREETING is ${entered[0]} in the environment terminal`);
   if (entered[1] !== project) throw new Error(`the environment terminal is in ${entered[1]}, expected ${project}`);
   if (entered[2] !== venv) throw new Error(`VIRTUAL_ENV is ${entered[2]} in the environment terminal`);
+
+  // 4. The status bar item's menu: "Reload environment" realises again and comes back ready.
+  await page.locator('.statusbar-item').filter({ hasText: /^\s*nix: default/ }).first().click();
+  const reload = page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'Reload environment' }).first();
+  await reload.waitFor({ state: 'visible', timeout: 15000 });
+  await shot(page, 'menu');
+  await reload.click();
+  const seen = [await statusText(page)];
+  const isReady = (t) => /nix: default · Python \d/.test(t);
+  await until('the status bar to say ready after reloading', READY_TIMEOUT, async () => {
+    const t = await statusText(page);
+    if (t !== seen[seen.length - 1]) seen.push(t);
+    return seen.length > 1 && isReady(t);
+  }, 100).catch((e) => {
+    // Realising again may be over between two looks; ready is what matters.
+    if (!isReady(seen[seen.length - 1])) throw e;
+  });
+  log(`after reload: ${seen.join(' → ')}`);
   return true;
 }
 
