@@ -87,7 +87,7 @@ function freePort() {
 }
 
 function git(cwd, ...args) {
-  execFileSync('git', args, { cwd, stdio: 'ignore' });
+  execFileSync('git', args, { cwd, stdio: 'ignore', timeout: 60000 });
 }
 
 /** Text of the flake-lsp status bar item ('' when absent). */
@@ -183,7 +183,7 @@ async function main() {
   // Only the code-server we install into and start, nothing of the user's.
   const base = ['--user-data-dir', dirs.user, '--extensions-dir', dirs.extensions];
   log(`installing ${vsix}`);
-  execFileSync(process.execPath, [codeServer, ...base, '--install-extension', vsix], { env, stdio: 'inherit' });
+  execFileSync(process.execPath, [codeServer, ...base, '--install-extension', vsix], { env, stdio: 'inherit', timeout: 300000 });
 
   const port = await freePort();
   const serverLog = join(out, 'code-server.log');
@@ -214,7 +214,7 @@ async function main() {
     await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(project)}`);
     await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 120000 });
     log('workbench loaded');
-    const result = await run(page, { project, results: dirs.results, settingsFile });
+    const result = await run(page, { project, results: dirs.results, settingsFile, user: dirs.user });
     await shot(page, 'done');
     return result;
   } catch (e) {
@@ -242,7 +242,15 @@ function collectLogs(user) {
   }
 }
 
-async function run(page, { project, results, settingsFile }) {
+/** The flake-lsp output channel, as VS Code logs it. */
+function outputLog(user) {
+  const files = execFileSync('find', [join(user, 'logs'), '-name', '*flake-lsp.log', '-path', '*output_logging*'], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean);
+  return files.map((f) => readFileSync(f, 'utf8')).join('\n');
+}
+
+async function run(page, { project, results, settingsFile, user }) {
   // Untrusted first: language features only, the status bar says so.
   const trustButton = page.getByRole('button', { name: /Yes, I trust the authors/i });
   await trustButton.waitFor({ state: 'visible', timeout: 60000 });
@@ -350,17 +358,29 @@ async function run(page, { project, results, settingsFile }) {
   await reload.click();
   const seen = [await statusText(page)];
   const isReady = (t) => /nix: default · Python \d/.test(t);
-  await until('the status bar to say ready after reloading', READY_TIMEOUT, async () => {
+  const look = async () => {
     const t = await statusText(page);
     if (t !== seen[seen.length - 1]) seen.push(t);
-    return seen.length > 1 && isReady(t);
-  }, 100).catch((e) => {
-    // Realising again may be over between two looks; ready is what matters.
-    if (!isReady(seen[seen.length - 1])) throw e;
+    return t;
+  };
+  // Realising again may be over between two looks: seeing it is not required, ready is.
+  await until('the status bar to show the reload', 30000, async () => !isReady(await look()), 100).catch(() => undefined);
+  await until('the status bar to say ready after reloading', READY_TIMEOUT, async () => isReady(await look()), 500);
+  // The extension's output (VS Code writes output channels to the logs) shows a second realisation.
+  const realisations = await until('a second realisation in the extension output', 30000, () => {
+    const n = (outputLog(user).match(/progress: Realising the dev shell/g) ?? []).length;
+    return n >= 2 ? n : undefined;
   });
+  log(`realisations in the extension output: ${realisations}`);
   log(`after reload: ${seen.join(' → ')}`);
   return true;
 }
+
+// A last bound on the whole run, whatever hangs.
+setTimeout(() => {
+  console.error('e2e: FAIL: the whole run took too long');
+  process.exit(1);
+}, READY_TIMEOUT + 15 * 60 * 1000).unref();
 
 main().then(
   () => {
