@@ -35,3 +35,16 @@ elif ! command -v nvim >/dev/null || ! command -v basedpyright-langserver >/dev/
   exit 1
 fi
 FLAKE_LSP_SERVER=${FLAKE_LSP_SERVER:-$PWD/target/debug/flake-lsp} nvim --headless -u NONE -l tests/neovim/run.lua
+
+step "VS Code extension: type-check, lint, unit tests, .vsix, end-to-end in code-server with Chromium"
+bash "$shared/tools/install-code-server.sh"
+server=${FLAKE_LSP_SERVER:-$PWD/target/debug/flake-lsp}   # built by the tests above
+(
+  cd extensions/vscode
+  npm ci --no-fund --no-audit
+  npm run typecheck
+  npm run lint
+  npm test
+  FLAKE_LSP_SERVER="$server" npm run package
+  npm run e2e   # screenshots and logs in target/vscode-e2e/
+)

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Item, present, StatusBar } from '../../src/status';
+import { env } from './fixtures';
+
+const base = { server: 'running' as const, workspaceTrusted: true, hasFlake: true, enabled: true };
+
+const must = (p: ReturnType<typeof present>) => {
+  assert.ok(p);
+  return p;
+};
+
+test('ready: the shell and the Python version', () => {
+  const p = must(present({ ...base, env: env() }));
+  assert.equal(p.text, '$(check) nix: default · Python 3.11.9');
+  assert.match(p.tooltip, /Shell: devShells\.x86_64-linux\.default/);
+  assert.match(p.tooltip, /Python: \/home\/me\/project\/\.venv\/bin\/python/);
+  assert.equal(p.severity, undefined);
+});
+
+test('realising: with the progress percentage and message', () => {
+  const p = must(present({ ...base, env: env({ state: 'realising', set: {}, python: null }), progress: { message: 'building python3', percentage: 42.4 } }));
+  assert.equal(p.text, '$(loading~spin) nix: realising 42%');
+  assert.match(p.tooltip, /building python3/);
+});
+
+test('stale: why; updating while realising again', () => {
+  const stale = must(present({ ...base, env: env({ state: 'stale', error: 'undefined variable missingThing' }) }));
+  assert.equal(stale.text, '$(warning) nix: default · stale');
+  assert.match(stale.tooltip, /missingThing/);
+  assert.equal(stale.severity, 'warning');
+  const updating = must(present({ ...base, env: env({ state: 'stale', error: 'realising again' }) }));
+  assert.equal(updating.text, '$(loading~spin) nix: default · updating');
+});
+
+test('failed: why, as an error', () => {
+  const p = must(present({ ...base, env: env({ state: 'failed', error: 'attribute missing', set: {}, python: null }) }));
+  assert.equal(p.text, '$(error) nix: failed');
+  assert.match(p.tooltip, /attribute missing/);
+  assert.equal(p.severity, 'error');
+});
+
+test('untrusted: the flake, or the whole workspace', () => {
+  assert.equal(present({ ...base, env: env({ state: 'untrusted', set: {} }) })?.text, '$(shield) nix: untrusted');
+  const ws = must(present({ ...base, workspaceTrusted: false, env: env() }));
+  assert.equal(ws.text, '$(shield) nix: untrusted');
+  assert.match(ws.tooltip, /workspace is not trusted/);
+});
+
+test('the server missing or stopped says what to do', () => {
+  assert.match(present({ ...base, server: 'missing', serverError: 'set flakeLsp.server.path' })?.tooltip ?? '', /flakeLsp\.server\.path/);
+  assert.match(present({ ...base, server: 'stopped' })?.tooltip ?? '', /restart/);
+});
+
+test('the item shows the presentation, coloured by severity', () => {
+  const item: Item & { shown: number } = {
+    text: '',
+    tooltip: '',
+    backgroundColor: undefined,
+    shown: 0,
+    show() {
+      this.shown++;
+    },
+    hide() {
+      this.shown = 0;
+    },
+  };
+  const bar = new StatusBar(item, (s) => ({ id: `statusBarItem.${s}Background` }) as never);
+  bar.show({ ...base, env: env({ state: 'failed', error: 'x', set: {} }) });
+  assert.equal(item.text, '$(error) nix: failed');
+  assert.deepEqual(item.backgroundColor, { id: 'statusBarItem.errorBackground' });
+  bar.show({ ...base, env: env() });
+  assert.equal(item.backgroundColor, undefined);
+  assert.equal(item.shown, 2);
+  // No flake in the workspace: hidden.
+  bar.show({ ...base, hasFlake: false });
+  assert.equal(item.shown, 0);
+});
+
+test('off when the environment is disabled; starting before the first report', () => {
+  assert.equal(present({ ...base, enabled: false })?.text, '$(circle-slash) nix: off');
+  assert.equal(present({ ...base })?.text, '$(loading~spin) nix');
+  assert.equal(present({ ...base, hasFlake: false }), undefined);
+});
