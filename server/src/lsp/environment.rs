@@ -261,6 +261,27 @@ pub struct TerminalSpec {
     pub state: EnvState,
 }
 
+/// A quick fix that runs one of the server's commands for `diagnostics`.
+fn command_fix(
+    title: &str,
+    command: &str,
+    argument: Value,
+    diagnostics: Vec<tower_lsp::lsp_types::Diagnostic>,
+) -> CodeActionOrCommand {
+    CodeActionOrCommand::CodeAction(CodeAction {
+        title: title.to_string(),
+        kind: Some(CodeActionKind::QUICKFIX),
+        diagnostics: Some(diagnostics),
+        is_preferred: Some(true),
+        command: Some(Command {
+            title: title.to_string(),
+            command: command.to_string(),
+            arguments: Some(vec![argument]),
+        }),
+        ..CodeAction::default()
+    })
+}
+
 fn to_path(s: &str) -> Option<PathBuf> {
     if s.starts_with("file:") {
         Url::parse(s).ok()?.to_file_path().ok()
@@ -754,56 +775,28 @@ impl Backend {
                 ..CodeAction::default()
             }));
         }
-        let lock: Vec<_> = diagnostics
-            .iter()
-            .filter(|d| code_is(d, Code::LockMissingInput) || code_is(d, Code::LockUnusedInput))
-            .cloned()
-            .collect();
+        let with_codes = |codes: &[Code]| -> Vec<tower_lsp::lsp_types::Diagnostic> {
+            diagnostics.iter().filter(|d| codes.iter().any(|c| code_is(d, *c))).cloned().collect()
+        };
+        let lock = with_codes(&[Code::LockMissingInput, Code::LockUnusedInput]);
         if !lock.is_empty() {
-            out.push(CodeActionOrCommand::CodeAction(CodeAction {
-                title: "Update flake.lock (nix flake lock)".into(),
-                kind: Some(CodeActionKind::QUICKFIX),
-                diagnostics: Some(lock),
-                is_preferred: Some(true),
-                command: Some(Command {
-                    title: "Update flake.lock".into(),
-                    command: UPDATE_LOCK.into(),
-                    arguments: Some(vec![json!({ "root": root })]),
-                }),
-                ..CodeAction::default()
-            }));
+            out.push(command_fix(
+                "Update flake.lock (nix flake lock)",
+                UPDATE_LOCK,
+                json!({ "root": root }),
+                lock,
+            ));
         }
-        let untracked: Vec<_> =
-            diagnostics.iter().filter(|d| code_is(d, Code::UntrackedFile)).cloned().collect();
+        let untracked = with_codes(&[Code::UntrackedFile]);
         if let (false, Ok(file)) = (untracked.is_empty(), uri.to_file_path()) {
             let name = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-            out.push(CodeActionOrCommand::CodeAction(CodeAction {
-                title: format!("Track {name} in git (git add --intent-to-add)"),
-                kind: Some(CodeActionKind::QUICKFIX),
-                diagnostics: Some(untracked),
-                is_preferred: Some(true),
-                command: Some(Command {
-                    title: "git add --intent-to-add".into(),
-                    command: GIT_ADD.into(),
-                    arguments: Some(vec![json!({ "file": file })]),
-                }),
-                ..CodeAction::default()
-            }));
+            let title = format!("Track {name} in git (git add --intent-to-add)");
+            out.push(command_fix(&title, GIT_ADD, json!({ "file": file }), untracked));
         }
-        let broken: Vec<_> = diagnostics.iter().filter(|d| code_is(d, Code::VenvBroken)).cloned().collect();
+        let broken = with_codes(&[Code::VenvBroken]);
         if !broken.is_empty() {
-            out.push(CodeActionOrCommand::CodeAction(CodeAction {
-                title: "Recreate .venv (remove it and realise the environment again)".into(),
-                kind: Some(CodeActionKind::QUICKFIX),
-                diagnostics: Some(broken),
-                is_preferred: Some(true),
-                command: Some(Command {
-                    title: "Recreate .venv".into(),
-                    command: RECREATE_VENV.into(),
-                    arguments: Some(vec![json!({ "root": root })]),
-                }),
-                ..CodeAction::default()
-            }));
+            let title = "Recreate .venv (remove it and realise the environment again)";
+            out.push(command_fix(title, RECREATE_VENV, json!({ "root": root }), broken));
         }
         out
     }
