@@ -415,7 +415,13 @@ impl Backend {
             }
             match result {
                 Ok(env) => backend.env_publish(env).await,
-                Err(e) => log::error!("realising {} failed: {e}", root.display()),
+                Err(e) => {
+                    // The engine itself failed (a panic): say so rather than stay "realising".
+                    log::error!("realising {} failed: {e}", root.display());
+                    let mut failed = Environment::empty(&root, EnvState::Failed);
+                    failed.error = Some(format!("internal error while realising: {e}"));
+                    backend.env_publish(failed).await;
+                }
             }
         });
     }
