@@ -11,5 +11,6 @@ pub mod flake;
 pub mod ide;
 pub mod lsp;
 pub mod nix;
+pub mod pkgs;
 pub mod syntax;
 pub mod vcs;

@@ -404,6 +404,25 @@ fn evaluation_errors_land_on_their_line_and_clear_when_fixed() {
     assert!(diag["message"].as_str().unwrap().contains("pyhton311"), "{diag}");
     let line = broken.lines().position(|l| l.contains("pyhton311")).unwrap();
     assert_eq!(diag["range"]["start"]["line"], line, "{diag}");
+    assert!(diag["message"].as_str().unwrap().contains("did you mean `python311`"), "{diag}");
+
+    // The quick fix replaces the misspelt name with the suggestion.
+    let actions = server.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": uri }, "range": diag["range"], "context": { "diagnostics": [diag] } }),
+    );
+    let fix = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"] == "Replace `pyhton311` with `python311`")
+        .unwrap_or_else(|| panic!("a did-you-mean fix: {actions}"))
+        .clone();
+    assert_eq!(fix["isPreferred"], true);
+    let edits = fix["edit"]["changes"][&uri].as_array().unwrap();
+    assert_eq!(edits.len(), 1);
+    assert_eq!(edits[0]["newText"], "python311");
+    assert_eq!(edits[0]["range"]["start"]["line"], line);
 
     // Fixed and saved: the error goes.
     std::fs::write(&flake, FLAKE).unwrap();

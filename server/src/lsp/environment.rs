@@ -261,6 +261,54 @@ pub struct TerminalSpec {
     pub state: EnvState,
 }
 
+/// For `attribute 'x' missing` errors, the closest names in the flake's nixpkgs: "did you
+/// mean …?" goes into the message, where the quick fix finds it.
+fn suggest_packages(
+    nix: &crate::nix::Nix,
+    root: &Path,
+    system: &str,
+    options: &crate::env::realise::NixOptions,
+    errors: &mut [crate::eval::EvalError],
+    cancel: &AtomicBool,
+) {
+    if !errors.iter().any(|e| crate::pkgs::missing_attribute(&e.message).is_some()) {
+        return;
+    }
+    let Some(reference) = nixpkgs_reference(root, options) else { return };
+    let cache = crate::env::cache::cache_dir().map(|d| d.join("pkgs"));
+    let names = match crate::pkgs::names(nix, &reference, system, cache.as_deref(), cancel) {
+        Ok(names) => names,
+        Err(e) => {
+            log::info!("cannot list the packages of {reference}: {e}");
+            return;
+        }
+    };
+    for error in errors.iter_mut() {
+        let Some(wrong) = crate::pkgs::missing_attribute(&error.message) else { continue };
+        if let Some(hint) = crate::pkgs::did_you_mean(&names.suggest(wrong)) {
+            error.message = format!("{}; {hint}", error.message);
+        }
+    }
+}
+
+/// The flake's nixpkgs as a flake reference: the override when one is set, else what
+/// flake.lock locks (with its narHash, so the names can be cached).
+fn nixpkgs_reference(root: &Path, options: &crate::env::realise::NixOptions) -> Option<String> {
+    if let Some((_, reference)) = options.override_inputs.iter().find(|(name, _)| name == "nixpkgs") {
+        return Some(reference.clone());
+    }
+    let text = std::fs::read_to_string(root.join("flake.lock")).ok()?;
+    let locked = crate::flake::lock::FlakeLock::parse(&text).ok()?.root_input("nixpkgs")?;
+    let base = locked.locked?;
+    Some(match locked.nar_hash {
+        Some(hash) if !base.contains("narHash=") => {
+            let sep = if base.contains('?') { '&' } else { '?' };
+            format!("{base}{sep}narHash={hash}")
+        }
+        _ => base,
+    })
+}
+
 /// A quick fix that runs one of the server's commands for `diagnostics`.
 fn command_fix(
     title: &str,
@@ -872,8 +920,11 @@ impl Backend {
             let (r, c) = (root.clone(), cancel.clone());
             let found = tokio::task::spawn_blocking(move || {
                 let (nix, system) = engine.nix_and_system()?;
-                crate::eval::evaluate(&nix, &r, &system, &options, Duration::from_secs(300), &c)
-                    .map_err(|e| e.to_string())
+                let mut errors =
+                    crate::eval::evaluate(&nix, &r, &system, &options, Duration::from_secs(300), &c)
+                        .map_err(|e| e.to_string())?;
+                suggest_packages(&nix, &r, &system, &options, &mut errors, &c);
+                Ok::<_, String>(errors)
             })
             .await;
             let envs = &backend.state().environments;

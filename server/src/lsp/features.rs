@@ -430,3 +430,32 @@ pub fn touches_dev_shell(ctx: &Ctx, range: lsp::Range) -> bool {
         .iter()
         .any(|d| d.start() <= range.end() && range.start() <= d.end())
 }
+
+/// "Replace with `python311`" for an evaluation error that says "did you mean …?": the
+/// misspelt name inside the diagnostic's range is replaced.
+pub fn did_you_mean_fixes(ctx: &Ctx, diagnostics: &[lsp::Diagnostic]) -> Vec<CodeActionOrCommand> {
+    let mut out = Vec::new();
+    for d in diagnostics {
+        if d.code != Some(NumberOrString::String(ide::Code::EvalError.as_str().to_string())) {
+            continue;
+        }
+        let Some(wrong) = crate::pkgs::missing_attribute(&d.message) else { continue };
+        let range = ctx.text_range(d.range);
+        let Some(covered) = ctx.snapshot.text.get(std::ops::Range::<usize>::from(range)) else { continue };
+        let Some(at) = covered.rfind(wrong) else { continue };
+        let start = range.start() + TextSize::from(at as u32);
+        let wrong_range = TextRange::at(start, TextSize::of(wrong));
+        for (i, name) in crate::pkgs::suggestions_in(&d.message).into_iter().enumerate() {
+            let edit = ide::TextEdit::replace(wrong_range, name.clone());
+            out.push(CodeActionOrCommand::CodeAction(CodeAction {
+                title: format!("Replace `{wrong}` with `{name}`"),
+                kind: Some(CodeActionKind::QUICKFIX),
+                diagnostics: Some(vec![d.clone()]),
+                edit: Some(workspace_edit(ctx, &[edit])),
+                is_preferred: Some(i == 0),
+                ..CodeAction::default()
+            }));
+        }
+    }
+    out
+}

@@ -665,7 +665,11 @@ impl LanguageServer for Backend {
         let uri = params.text_document.uri.clone();
         let (actions, on_shell) = self
             .with_analysis(&uri, Needs::Text, move |ctx| {
-                let actions = features::code_actions(ctx, range, &config, &diagnostics);
+                let mut actions = features::code_actions(ctx, range, &config, &diagnostics);
+                let fixes = features::did_you_mean_fixes(ctx, &diagnostics);
+                if !fixes.is_empty() {
+                    actions.get_or_insert_with(Vec::new).extend(fixes);
+                }
                 (actions, features::touches_dev_shell(ctx, range))
             })
             .await?;
