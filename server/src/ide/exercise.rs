@@ -1,0 +1,103 @@
+//! Every static feature on one text, for the fuzzer (`fuzz/`) and its regression corpus: the
+//! features must not panic on any input, and what they return must point into the text.
+
+use super::{actions, completion, diagnostics, hover, navigation, structure};
+use super::{Analysis, DiagnosticsConfig, FileContext, FileKind};
+use crate::syntax::{TextRange, TextSize};
+
+/// Runs every feature on `text` as a flake.nix and as another Nix file, at a spread of offsets
+/// (every one for short texts). Panics when a result points outside the text or splits a
+/// character: that is a bug the fuzzer should report.
+pub fn exercise(text: &str) {
+    let ctx = FileContext::default();
+    let config = DiagnosticsConfig::default();
+    for kind in [FileKind::Flake, FileKind::Nix] {
+        let analysis = Analysis::of(text, kind);
+        let len = TextSize::of(analysis.text());
+        let check = |range: TextRange, what: &str| {
+            assert!(range.end() <= len, "{what} {range:?} is past the end ({len:?})");
+            assert!(
+                text.is_char_boundary(range.start().into()) && text.is_char_boundary(range.end().into()),
+                "{what} {range:?} splits a character"
+            );
+        };
+        for d in diagnostics::diagnostics_for(&analysis, &config) {
+            check(d.range, "diagnostic");
+        }
+        for s in structure::symbols(&analysis) {
+            check(s.range, "symbol");
+        }
+        for f in structure::folding_ranges(&analysis) {
+            check(f.range, "fold");
+        }
+        for t in structure::semantic_tokens(&analysis, None) {
+            check(t.range, "token");
+        }
+        let _ = structure::document_links(&analysis, &ctx);
+        let step = (text.len() / 64).max(1);
+        let offsets: Vec<TextSize> = (0..=text.len())
+            .step_by(step)
+            .filter(|i| text.is_char_boundary(*i))
+            .map(|i| TextSize::from(i as u32))
+            .collect();
+        for ranges in structure::selection_ranges(&analysis, &offsets) {
+            for r in ranges {
+                check(r, "selection");
+            }
+        }
+        for &at in &offsets {
+            for item in completion::completion(&analysis, &ctx, at) {
+                check(item.replace, "completion");
+            }
+            if let Some(h) = hover::hover(&analysis, &ctx, at) {
+                check(h.range, "hover");
+            }
+            for t in navigation::goto_definition(&analysis, &ctx, at) {
+                if t.file.is_none() {
+                    check(t.full_range, "definition");
+                }
+            }
+            for r in navigation::references(&analysis, at, true) {
+                check(r, "reference");
+            }
+            if let Ok(r) = navigation::prepare_rename(&analysis, at) {
+                check(r, "rename");
+                if let Ok(edits) = navigation::rename(&analysis, at, "renamed") {
+                    for e in edits {
+                        check(e.range, "rename edit");
+                    }
+                }
+            }
+            for a in actions::code_actions(&analysis, &ctx, &config, TextRange::empty(at)) {
+                for e in a.edits {
+                    check(e.range, "code action edit");
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every file of the fuzzer's corpus and every crash it found stays a test.
+    #[test]
+    fn fuzz_corpus_and_crashes() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
+        let mut count = 0;
+        for dir in ["corpus/analysis", "regressions"] {
+            let Ok(entries) = std::fs::read_dir(root.join(dir)) else { continue };
+            for entry in entries.flatten() {
+                let bytes = std::fs::read(entry.path()).unwrap();
+                let text = String::from_utf8_lossy(&bytes);
+                super::exercise(&text);
+                count += 1;
+            }
+        }
+        eprintln!("{count} corpus files exercised");
+    }
+
+    #[test]
+    fn a_seed_flake() {
+        super::exercise(include_str!("structure/testdata/devops-renaissance.flake.nix"));
+    }
+}
