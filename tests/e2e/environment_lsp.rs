@@ -29,9 +29,18 @@ const FLAKE: &str = r#"{
 "#;
 
 fn nix() -> Option<PathBuf> {
-    let found = ["/usr/bin/nix", "/usr/local/bin/nix-latest"].iter().map(PathBuf::from).find(|p| p.exists());
+    nixes().into_iter().next()
+}
+
+/// `nix` (2.8) and `nix-latest` (2.34), whichever are installed.
+fn nixes() -> Vec<PathBuf> {
+    let found: Vec<PathBuf> = ["/usr/bin/nix", "/usr/local/bin/nix-latest"]
+        .iter()
+        .map(PathBuf::from)
+        .filter(|p| p.exists())
+        .collect();
     assert!(
-        found.is_some() || std::env::var_os("FLAKE_LSP_NO_NIX").is_some(),
+        !found.is_empty() || std::env::var_os("FLAKE_LSP_NO_NIX").is_some(),
         "nix not found: run ../shared/tools/install-nix.sh (or set FLAKE_LSP_NO_NIX=1 to skip)"
     );
     found
@@ -103,9 +112,14 @@ fn environment(server: &mut Server, states: &[&str]) -> Value {
 
 #[test]
 fn realising_then_ready_with_progress_then_from_the_cache() {
-    let Some(nix) = nix() else { return };
-    let ws = Workspace::new("ready");
-    let mut server = ws.server(&nix, true);
+    for nix in nixes() {
+        realising_then_ready_with(&nix);
+    }
+}
+
+fn realising_then_ready_with(nix: &Path) {
+    let ws = Workspace::new(&format!("ready-{}", nix.file_name().unwrap().to_string_lossy()));
+    let mut server = ws.server(nix, true);
     let realising = environment(&mut server, &["realising"]);
     assert_eq!(realising["protocol"], 1);
     let ready = environment(&mut server, &["ready", "failed"]);
@@ -140,7 +154,7 @@ fn realising_then_ready_with_progress_then_from_the_cache() {
     assert!(server.shutdown().success());
 
     // A second start: ready from the cache, without realising.
-    let mut server = ws.server(&nix, true);
+    let mut server = ws.server(nix, true);
     let again = environment(&mut server, &["ready", "realising", "stale"]);
     assert_eq!(again["state"], "ready", "{again}");
     assert_eq!(again["fromCache"], true);
@@ -377,12 +391,17 @@ fn an_untracked_flake_is_reported_and_tracked_by_the_quick_fix() {
 
 #[test]
 fn evaluation_errors_land_on_their_line_and_clear_when_fixed() {
-    let Some(nix) = nix() else { return };
-    let ws = Workspace::new("eval");
+    for nix in nixes() {
+        evaluation_errors_with(&nix);
+    }
+}
+
+fn evaluation_errors_with(nix: &Path) {
+    let ws = Workspace::new(&format!("eval-{}", nix.file_name().unwrap().to_string_lossy()));
     let broken = FLAKE.replace("packages = [ pkgs.python311 ];", "packages = [ pkgs.pyhton311 ];");
     let flake = ws.root().join("flake.nix");
     std::fs::write(&flake, &broken).unwrap();
-    let mut server = ws.server(&nix, false);
+    let mut server = ws.server(nix, false);
     let uri = file_uri(&flake);
     server.open(&uri, &broken);
     let has_eval = |m: &Value| {
