@@ -3,6 +3,7 @@
 mod cli;
 mod env;
 mod environment_lsp;
+mod faults;
 mod features;
 mod lsp;
 mod nix_parser;

@@ -207,11 +207,20 @@ pub fn print_dev_env(
         Err(NixError::Cancelled) => {
             Err(RealiseError { message: "cancelled".into(), position: None, cancelled: true })
         }
-        Err(NixError::Failed { stderr, .. }) => {
+        Err(NixError::Failed { stderr, code, .. }) => {
             let map = files.mapping();
-            let message = first_error.as_ref().and_then(|m| m.raw.clone()).unwrap_or_else(|| {
+            let mut message = first_error.as_ref().and_then(|m| m.raw.clone()).unwrap_or_else(|| {
                 stderr.lines().filter(|l| !l.starts_with("@nix ")).collect::<Vec<_>>().join("\n")
             });
+            if message.trim().is_empty() {
+                // Killed, or died without a word: say how it ended.
+                message = match code {
+                    Some(code) => {
+                        format!("nix print-dev-env exited with code {code} without an error message")
+                    }
+                    None => "nix print-dev-env was killed by a signal before it finished".to_string(),
+                };
+            }
             let position = first_error.as_ref().and_then(|m| {
                 let file = map(m.file.as_deref()?)?;
                 Some((file, m.line?, m.column?))

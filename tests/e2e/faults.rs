@@ -1,0 +1,149 @@
+//! Faults from outside: Nix killed in the middle of a build, a cache directory that cannot be
+//! written, the flake's directory deleted while it is open. Each gives a clear state and the
+//! server carries on.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::{json, Value};
+
+use crate::support::*;
+
+fn nix() -> Option<PathBuf> {
+    let found = ["/usr/bin/nix", "/usr/local/bin/nix-latest"].iter().map(PathBuf::from).find(|p| p.exists());
+    assert!(
+        found.is_some() || std::env::var_os("FLAKE_LSP_NO_NIX").is_some(),
+        "nix not found: run ../shared/tools/install-nix.sh (or set FLAKE_LSP_NO_NIX=1 to skip)"
+    );
+    found
+}
+
+/// A git repository holding `flake` in a fresh temporary directory.
+fn project(tag: &str, flake: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("flake-lsp-fault-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("project")).unwrap();
+    std::fs::write(dir.join("project/flake.nix"), flake).unwrap();
+    for args in [&["init", "-q"][..], &["add", "-A"][..]] {
+        assert!(Command::new("git").args(args).current_dir(dir.join("project")).status().unwrap().success());
+    }
+    dir
+}
+
+fn start(dir: &Path, nix: &Path, cache: &Path) -> Server {
+    let mut server = Server::start_with(&[
+        ("FLAKE_LSP_NIX", nix.to_str().unwrap()),
+        ("XDG_CACHE_HOME", cache.to_str().unwrap()),
+        ("XDG_DATA_HOME", dir.join("data").to_str().unwrap()),
+    ]);
+    let nixpkgs = format!("path:{}", repo_root().join("tests/fixtures/nixpkgs").display());
+    server.request(
+        "initialize",
+        json!({
+            "processId": null,
+            "rootUri": file_uri(&dir.join("project")),
+            "capabilities": {},
+            "initializationOptions": { "flakeLsp": { "environment": {
+                "trusted": true, "overrideInputs": { "nixpkgs": nixpkgs } } } }
+        }),
+    );
+    server.notify("initialized", json!({}));
+    server
+}
+
+fn environment(server: &mut Server, states: &[&str]) -> Value {
+    let is =
+        |m: &Value| m["method"] == "flake/environment" && states.iter().any(|s| m["params"]["state"] == *s);
+    if let Some(i) = server.backlog.iter().position(is) {
+        return server.backlog.remove(i)["params"].clone();
+    }
+    server.wait_for(is)["params"].clone()
+}
+
+#[test]
+fn nix_killed_in_the_middle_of_a_build() {
+    let Some(nix) = nix() else { return };
+    let marker = format!("flake-lsp-slow-build-{}", std::process::id());
+    let flake = format!(
+        r#"{{
+  outputs = {{ self }}: {{
+    devShells.x86_64-linux.default = derivation {{
+      name = "shell"; system = "x86_64-linux"; builder = "/bin/bash"; outputs = [ "out" ];
+      dep = derivation {{ name = "{marker}"; system = "x86_64-linux"; builder = "/bin/bash";
+                         args = [ "-c" "/bin/sleep 300; echo > $out # {marker}" ]; }};
+    }};
+  }};
+}}
+"#
+    );
+    let dir = project("killed", &flake);
+    let mut server = start(&dir, &nix, &dir.join("cache"));
+    environment(&mut server, &["realising"]);
+    // Wait for the slow build to start, then kill every process of it (Nix and its builder).
+    let mut killed = false;
+    for _ in 0..600 {
+        let found = Command::new("pgrep").args(["-f", &marker]).output().unwrap();
+        if found.status.success() {
+            let ours = format!("print-dev-env.*{}/project#", dir.display());
+            let _ = Command::new("pkill").args(["-KILL", "-f", &ours]).status();
+            let _ = Command::new("pkill").args(["-KILL", "-f", &marker]).status();
+            killed = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(killed, "the build started");
+    let failed = environment(&mut server, &["failed", "ready"]);
+    assert_eq!(failed["state"], "failed", "{failed}");
+    assert!(failed["error"].as_str().unwrap().contains("killed by a signal"), "{failed}");
+    // The server carries on: the language features answer.
+    let uri = file_uri(&dir.join("project/flake.nix"));
+    server.open(&uri, &flake);
+    server.diagnostics(&uri, 1);
+    assert!(server.shutdown().success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_unwritable_cache_directory_is_a_clear_failure() {
+    let Some(nix) = nix() else { return };
+    let dir = project("unwritable", "{ outputs = { self }: { }; }\n");
+    // A file where the cache directory should be: nothing can be created under it.
+    let cache = dir.join("cache-is-a-file");
+    std::fs::write(&cache, "").unwrap();
+    let mut server = start(&dir, &nix, &cache);
+    let failed = environment(&mut server, &["failed", "ready"]);
+    assert_eq!(failed["state"], "failed", "{failed}");
+    // Nix itself keeps things under the cache directory too, so either may say it first.
+    assert!(failed["error"].as_str().unwrap().contains("cache-is-a-file"), "{failed}");
+    assert!(server.shutdown().success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_flake_directory_deleted_while_open() {
+    let Some(nix) = nix() else { return };
+    let dir = project("deleted", "{\n  outputs = { self }: let unused = 1; in { };\n}\n");
+    let mut server = start(&dir, &nix, &dir.join("cache"));
+    let uri = file_uri(&dir.join("project/flake.nix"));
+    let text = std::fs::read_to_string(dir.join("project/flake.nix")).unwrap();
+    server.open(&uri, &text);
+    server.diagnostics(&uri, 1);
+    std::fs::remove_dir_all(dir.join("project")).unwrap();
+    server.notify("workspace/didChangeWatchedFiles", json!({ "changes": [{ "uri": uri, "type": 3 }] }));
+    server.notify("textDocument/didSave", json!({ "textDocument": { "uri": uri } }));
+    // The open document still works from the editor's text.
+    server.change(&uri, 2, json!([{ "text": text.replace("unused", "stillUnused") }]));
+    let diags = server.diagnostics(&uri, 2);
+    assert!(diags.iter().any(|d| d["code"] == "unused_binding"), "{diags:?}");
+    let hover = server.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri }, "position": { "line": 1, "character": 30 } }),
+    );
+    assert!(hover.is_object() || hover.is_null());
+    let realise = server.request_async("flake/realise", json!({ "root": file_uri(&dir.join("project")) }));
+    let answer = server.response(realise);
+    assert!(answer.get("error").is_some(), "no flake there any more: {answer}");
+    assert!(server.shutdown().success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
