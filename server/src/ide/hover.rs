@@ -6,7 +6,10 @@
 
 use super::navigation::flake::{attr_path, input_named_by, is_outputs_formal, model, outputs_lambda};
 use super::navigation::{ident_at, line_of, node_at};
+use super::completion::{package_documentation, select_path, set_path, Bound};
 use super::{Analysis, FileContext};
+use crate::pkgs::{Entry, Lookup, Package};
+use crate::syntax::covering_node;
 use crate::flake::lock::{flake_ref_string, Attr, RefAttrs};
 use crate::flake::schema::{self, OutputShape};
 use crate::flake::{literal_string, FlakeModel};
@@ -30,13 +33,97 @@ const PREVIEW_CHARS: usize = 60;
 
 pub fn hover(analysis: &Analysis, ctx: &FileContext, offset: TextSize) -> Option<Hover> {
     let ident = ident_at(&analysis.root(), offset)?;
-    let markdown = match model(analysis) {
-        Some(model) => flake_hover(analysis, ctx, &model, &ident),
-        None => None,
-    }
+    let markdown = package_hover(analysis, ctx, &ident)
+        .or_else(|| match model(analysis) {
+            Some(model) => flake_hover(analysis, ctx, &model, &ident),
+            None => None,
+        })
     .or_else(|| selected_builtin(analysis, ctx, &ident))
     .or_else(|| name_hover(analysis, ctx, &ident))?;
     Some(Hover { range: ident.text_range(), markdown })
+}
+
+/// A package of the flake's nixpkgs: `pkgs.hello` with the cursor on `hello`, or `hello`
+/// under `with pkgs;`.
+fn package_hover(analysis: &Analysis, ctx: &FileContext, ident: &SyntaxNode) -> Option<String> {
+    let index = ctx.packages.as_deref()?;
+    let name = static_attr_name(ident)?;
+    let resolve = |i: &SyntaxNode| bound(analysis, i);
+    let path = match ident.parent() {
+        Some(attrpath) if attrpath.kind() == NODE_ATTRPATH => {
+            let select = attrpath.parent().filter(|p| p.kind() == NODE_SELECT)?;
+            let base = select.children().next()?;
+            let before: Vec<SyntaxNode> =
+                attrpath_attrs(&attrpath).take_while(|a| a.text_range() != ident.text_range()).collect();
+            select_path(&base, &before, &resolve)?
+        }
+        _ => {
+            let names = analysis.names();
+            let reference = names.refs.iter().find(|r| r.range == ident.text_range())?;
+            if reference.resolution != Resolution::With {
+                return None;
+            }
+            // The innermost `with` whose set is nixpkgs' and has the name.
+            let start = ident.text_range().start();
+            let found = ident.ancestors().filter(|n| n.kind() == NODE_WITH).find_map(|with| {
+                let semicolon = with.children_with_tokens().find(|e| e.kind() == TOKEN_SEMICOLON)?;
+                if semicolon.text_range().end() > start {
+                    return None;
+                }
+                let path = set_path(&with.children().next()?, &resolve)?;
+                let has = matches!(index.set(&path), Lookup::Ready(set) if set.contains(&name));
+                has.then_some(path)
+            });
+            found?
+        }
+    };
+    let Lookup::Ready(set) = index.set(&path) else { return None };
+    if !set.contains(&name) {
+        return None;
+    }
+    let full = path.iter().chain([&name]).cloned().collect::<Vec<_>>().join(".");
+    Some(match set.entry(&name) {
+        Some(Entry::Package(p)) => package_markdown(&full, &p),
+        Some(Entry::Set) => format!("**`{full}`**: a set of packages in nixpkgs"),
+        Some(Entry::Other) => format!("**`{full}`**: an attribute of nixpkgs (not a package)"),
+        None => format!("**`{full}`**: an attribute of nixpkgs (its details are still being read)"),
+    })
+}
+
+/// How `ident` is bound, for finding package sets.
+fn bound(analysis: &Analysis, ident: &SyntaxNode) -> Bound {
+    let names = analysis.names();
+    match names.refs.iter().find(|r| r.range == ident.text_range()).map(|r| r.resolution) {
+        Some(Resolution::Def(d)) => {
+            let value = names.defs[d].value_range.and_then(|r| covering_node(ident, r));
+            value.map_or(Bound::Unknown, Bound::Value)
+        }
+        _ => Bound::Unbound,
+    }
+}
+
+/// Name, version, description, homepage, license, main program and where it is defined.
+fn package_markdown(full: &str, p: &Package) -> String {
+    let mut out = format!("**`{full}`**");
+    if let Some(version) = &p.version {
+        out.push_str(&format!(" `{version}`"));
+    }
+    let doc = package_documentation(p);
+    if !doc.is_empty() {
+        out.push_str(&format!("\n\n{doc}"));
+    }
+    let mut facts = Vec::new();
+    if let Some(program) = &p.main_program {
+        facts.push(format!("Main program: `{program}`"));
+    }
+    if let Some((file, line)) = p.definition() {
+        let shown = file.rsplit_once("-source/").map_or(file, |(_, rest)| rest);
+        facts.push(format!("Defined in [{shown}:{line}](file://{file}#L{line})"));
+    }
+    if !facts.is_empty() {
+        out.push_str(&format!("\n\n{}", facts.join("  \n")));
+    }
+    out
 }
 
 /// Hover over a name as name resolution sees it.

@@ -8,7 +8,10 @@
 
 mod flake;
 mod names;
+mod packages;
 mod place;
+
+pub(crate) use packages::{documentation as package_documentation, select_path, set_path, Bound};
 
 use std::collections::HashSet;
 
@@ -45,6 +48,8 @@ pub enum CompletionKind {
     Scheme,
     /// A snippet-like construct.
     Snippet,
+    /// A package of nixpkgs (or another attribute of its package set).
+    Package,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,11 +69,25 @@ pub struct CompletionItem {
     pub deprecated: bool,
 }
 
+/// Completions and whether the list is cut short: typing more gives other items (a list of
+/// packages is capped, or the index is still loading).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CompletionList {
+    pub items: Vec<CompletionItem>,
+    pub incomplete: bool,
+}
+
 /// Completions at `offset`, most relevant first.
 pub fn completion(analysis: &Analysis, ctx: &FileContext, offset: TextSize) -> Vec<CompletionItem> {
+    completion_list(analysis, ctx, offset).items
+}
+
+/// [`completion`], saying whether the list is complete.
+pub fn completion_list(analysis: &Analysis, ctx: &FileContext, offset: TextSize) -> CompletionList {
     let root = analysis.root();
     let cursor = Cursor::at(&root, offset);
     let mut acc = Items::new(&cursor, ctx.builtin_docs.as_deref());
+    acc.packages = ctx.packages.as_deref();
     let flake = (analysis.kind() == FileKind::Flake).then(|| flake_model(analysis, &root, &cursor));
     let flake = flake.as_ref();
     match &cursor.place {
@@ -100,7 +119,7 @@ pub fn completion(analysis: &Analysis, ctx: &FileContext, offset: TextSize) -> V
             }
         }
     }
-    acc.items
+    CompletionList { items: acc.items, incomplete: acc.incomplete }
 }
 
 /// The flake's inputs and outputs as Nix would read them once the binding being typed is
@@ -131,16 +150,33 @@ struct Items<'a> {
     /// The word at the cursor, when it is itself written as a definition (`{ pa$0 }`).
     word: Option<TextRange>,
     docs: Option<&'a BuiltinDocs>,
+    /// The flake's nixpkgs, when its index is loaded.
+    packages: Option<&'a crate::pkgs::PackageIndex>,
+    /// The identifier typed so far at the cursor.
+    typed: String,
+    /// More items would come with more typing (see [`CompletionList`]).
+    incomplete: bool,
 }
 
 impl<'a> Items<'a> {
     fn new(cursor: &Cursor, docs: Option<&'a BuiltinDocs>) -> Items<'a> {
+        let typed = cursor.word.as_ref().filter(|w| w.kind() == TOKEN_IDENT);
+        let typed = typed
+            .map(|w| {
+                let range = w.text_range();
+                let end = cursor.offset.clamp(range.start(), range.end()) - range.start();
+                w.text().get(..usize::from(end)).unwrap_or("").to_string()
+            })
+            .unwrap_or_default();
         Items {
             items: Vec::new(),
             seen: HashSet::new(),
             replace: cursor.replace(),
             word: cursor.word.as_ref().map(|w| w.text_range()),
             docs,
+            packages: None,
+            typed,
+            incomplete: false,
         }
     }
 
@@ -221,6 +257,12 @@ fn expression(
                 }
             }
             WithNames::Builtins => all_builtins(acc),
+            WithNames::Packages(path) => {
+                if let Some(index) = acc.packages {
+                    let typed = acc.typed.clone();
+                    packages::complete(acc, index, path, &typed);
+                }
+            }
         }
     }
     if after_operand {
@@ -262,7 +304,8 @@ fn is_builtins(node: &SyntaxNode, visible: &Visible) -> bool {
     node.kind() == NODE_IDENT && node.text() == "builtins" && !visible.binds("builtins")
 }
 
-/// After `base.`: the builtins after `builtins.`, a flake's inputs after `inputs.`.
+/// After `base.`: the builtins after `builtins.`, a flake's inputs after `inputs.`, packages
+/// after `pkgs.` (or anything else that is nixpkgs' package set).
 fn select(
     acc: &mut Items,
     base: &SyntaxNode,
@@ -270,6 +313,14 @@ fn select(
     offset: TextSize,
     flake: Option<&FlakeModel>,
 ) {
+    if let Some(index) = acc.packages {
+        let resolve = |ident: &SyntaxNode| names::bound(ident, offset);
+        if let Some(set) = packages::select_path(base, path, &resolve) {
+            let typed = acc.typed.clone();
+            packages::complete(acc, index, &set, &typed);
+            return;
+        }
+    }
     if !path.is_empty() {
         return;
     }
