@@ -4,15 +4,15 @@
 //! `flake.nix` the flake schema comes first: top-level keys, input attributes, output names
 //! in the sets `outputs` returns, and inputs, wherever they are named.
 
+use super::completion::{package_documentation, select_path, set_path, Bound};
 use super::navigation::flake::{attr_path, input_named_by, is_outputs_formal, model, outputs_lambda};
 use super::navigation::{ident_at, line_of, node_at};
-use super::completion::{package_documentation, select_path, set_path, Bound};
 use super::{Analysis, FileContext};
-use crate::pkgs::{Entry, Lookup, Package};
-use crate::syntax::covering_node;
 use crate::flake::lock::{flake_ref_string, Attr, RefAttrs};
 use crate::flake::schema::{self, OutputShape};
 use crate::flake::{literal_string, FlakeModel};
+use crate::pkgs::{Entry, Lookup, Package};
+use crate::syntax::covering_node;
 use crate::syntax::scope::{DefId, DefKind, Resolution, ScopeKind};
 use crate::syntax::{apply_chain, function_name};
 use crate::syntax::{
@@ -38,8 +38,8 @@ pub fn hover(analysis: &Analysis, ctx: &FileContext, offset: TextSize) -> Option
             Some(model) => flake_hover(analysis, ctx, &model, &ident),
             None => None,
         })
-    .or_else(|| selected_builtin(analysis, ctx, &ident))
-    .or_else(|| name_hover(analysis, ctx, &ident))?;
+        .or_else(|| selected_builtin(analysis, ctx, &ident))
+        .or_else(|| name_hover(analysis, ctx, &ident))?;
     Some(Hover { range: ident.text_range(), markdown })
 }
 
@@ -1093,5 +1093,78 @@ mod tests {
         assert_eq!(utc_date(1_714_906_307), "2024-05-05");
         assert_eq!(utc_date(-86_400), "1969-12-31");
         assert_eq!(utc_date(4_102_444_800), "2100-01-01");
+    }
+
+    fn check_pkgs(fixture: &str, expect: Expect) {
+        let ctx =
+            FileContext { packages: Some(Arc::new(crate::pkgs::index::sample())), ..FileContext::default() };
+        check_in(FileKind::Nix, &ctx, fixture, expect)
+    }
+
+    #[test]
+    fn packages_of_nixpkgs() {
+        check_pkgs(
+            "{ nixpkgs }: let pkgs = import nixpkgs { }; in pkgs.hel$0lo",
+            expect![[r#"
+                1:53 "hello"
+                **`hello`** `2.12.1`
+
+                A program that produces a familiar, friendly greeting
+
+                Homepage: <https://www.gnu.org/software/hello/>  
+                License: GPL-3.0-or-later
+
+                Main program: `hello`  
+                Defined in [pkgs/top-level.nix:40](file:///nix/store/abc-source/pkgs/top-level.nix#L40)"#]],
+        );
+        // Under `with pkgs;`, and in a nested set.
+        check_pkgs(
+            "{ pkgs }: with pkgs; [ ripgrep$0 ]",
+            expect![[r#"
+                1:24 "ripgrep"
+                **`ripgrep`** `14.1.0`
+
+                A utility that combines the usability of The Silver Searcher with the raw speed of grep
+
+                Homepage: <https://github.com/BurntSushi/ripgrep>  
+                License: Unlicense, MIT
+
+                Defined in [pkgs/top-level.nix:90](file:///nix/store/abc-source/pkgs/top-level.nix#L90)"#]],
+        );
+        check_pkgs(
+            "{ nixpkgs, system }: nixpkgs.legacyPackages.${system}.python311.pkgs.p$0ip",
+            expect![[r#"
+                1:70 "pip"
+                **`python311.pkgs.pip`** `24.0`
+
+                The PyPA recommended tool for installing Python packages
+
+                Homepage: <https://pip.pypa.io/>  
+                License: MIT
+
+                Defined in [pkgs/top-level.nix:12](file:///nix/store/abc-source/pkgs/top-level.nix#L12)"#]],
+        );
+        check_pkgs(
+            "{ pkgs }: pkgs.python311Packages$0",
+            expect![[r#"
+                1:16 "python311Packages"
+                **`python311Packages`**: a set of packages in nixpkgs"#]],
+        );
+        // A name the index does not have, and a lexical name under `with`: the usual hover.
+        check_pkgs(
+            "{ pkgs }: pkgs.nosuch$0",
+            expect![[r#"
+                no hover"#]],
+        );
+        check_pkgs(
+            "{ pkgs }: let hello = 1; in with pkgs; hello$0",
+            expect![[r#"
+                1:40 "hello"
+                **`hello`**: `let` binding, defined on line 1
+
+                ```nix
+                hello = 1
+                ```"#]],
+        );
     }
 }

@@ -83,7 +83,8 @@ impl Backend {
         let packages = path.as_deref().and_then(|p| state.packages.for_path(p));
         let joined = tokio::task::spawn_blocking(move || {
             let analysis = snapshot.analysis();
-            let ctx = Ctx { snapshot, analysis, file: FileContext { path, lock, builtin_docs, packages }, enc };
+            let ctx =
+                Ctx { snapshot, analysis, file: FileContext { path, lock, builtin_docs, packages }, enc };
             f(&ctx)
         })
         .await;

@@ -92,8 +92,10 @@ impl Backend {
     /// Loads the set at `path` into `index`, reporting progress.
     async fn packages_fill(&self, index: Arc<PackageIndex>, source: Source, path: Vec<String>) {
         let cancel = Arc::new(AtomicBool::new(false));
-        let what = if path.is_empty() { "nixpkgs".to_string() } else { format!("nixpkgs' {}", path.join(".")) };
-        let token = self.progress_begin_titled(format!("Indexing the packages of {what}"), cancel.clone()).await;
+        let what =
+            if path.is_empty() { "nixpkgs".to_string() } else { format!("nixpkgs' {}", path.join(".")) };
+        let token =
+            self.progress_begin_titled(format!("Indexing the packages of {what}"), cancel.clone()).await;
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Report>();
         let work = {
             let (index, path) = (index.clone(), path.clone());

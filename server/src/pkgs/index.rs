@@ -254,6 +254,101 @@ impl PackageIndex {
     }
 }
 
+/// A small index for the features' tests: a few packages with details, a package set, a
+/// function, and the nested `python311Packages` (also as `python311.pkgs`).
+#[cfg(test)]
+pub fn sample() -> PackageIndex {
+    let package = |version: &str, description: &str, homepage: &str, license: &str, line: u32| {
+        Entry::Package(Arc::new(Package {
+            pname: None,
+            version: Some(version.to_string()),
+            description: Some(description.to_string()),
+            homepage: Some(homepage.to_string()),
+            license: Some(license.to_string()),
+            main_program: None,
+            position: Some(format!("/nix/store/abc-source/pkgs/top-level.nix:{line}")),
+        }))
+    };
+    let mut hello = package(
+        "2.12.1",
+        "A program that produces a familiar, friendly greeting",
+        "https://www.gnu.org/software/hello/",
+        "GPL-3.0-or-later",
+        40,
+    );
+    if let Entry::Package(p) = &mut hello {
+        Arc::make_mut(p).main_program = Some("hello".into());
+    }
+    let top: HashMap<String, Entry> = [
+        ("hello", hello),
+        (
+            "python311",
+            package(
+                "3.11.2",
+                "A high-level dynamically-typed programming language",
+                "https://www.python.org",
+                "PSF-2.0",
+                7,
+            ),
+        ),
+        (
+            "python3",
+            package(
+                "3.11.2",
+                "A high-level dynamically-typed programming language",
+                "https://www.python.org",
+                "PSF-2.0",
+                7,
+            ),
+        ),
+        ("python311Packages", Entry::Set),
+        ("mkShell", Entry::Other),
+        (
+            "ripgrep",
+            package(
+                "14.1.0",
+                "A utility that combines the usability of The Silver Searcher with the raw speed of grep",
+                "https://github.com/BurntSushi/ripgrep",
+                "Unlicense, MIT",
+                90,
+            ),
+        ),
+    ]
+    .into_iter()
+    .map(|(n, e)| (n.to_string(), e))
+    .collect();
+    let index = PackageIndex::with_top(PackageSet::complete(top.keys().cloned().collect(), top));
+    let python: HashMap<String, Entry> = [
+        (
+            "pip",
+            package(
+                "24.0",
+                "The PyPA recommended tool for installing Python packages",
+                "https://pip.pypa.io/",
+                "MIT",
+                12,
+            ),
+        ),
+        (
+            "virtualenv",
+            package(
+                "20.25.1",
+                "A tool to create isolated Python environments",
+                "https://virtualenv.pypa.io/",
+                "MIT",
+                30,
+            ),
+        ),
+    ]
+    .into_iter()
+    .map(|(n, e)| (n.to_string(), e))
+    .collect();
+    let python = Arc::new(PackageSet::complete(python.keys().cloned().collect(), python));
+    index.set_nested(vec!["python311Packages".into()], Some(python.clone()));
+    index.set_nested(vec!["python311".into(), "pkgs".into()], Some(python));
+    index
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

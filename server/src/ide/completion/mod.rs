@@ -1468,6 +1468,147 @@ mod tests {
         );
     }
 
+    /// Completion with the sample package index; "(incomplete)" first when the list is.
+    fn check_pkgs(marked: &str, expect: Expect) {
+        let (text, offset) = fixture::cursor(marked);
+        let analysis = Analysis::of(&text, FileKind::Flake);
+        let ctx = FileContext {
+            packages: Some(std::sync::Arc::new(crate::pkgs::index::sample())),
+            ..FileContext::default()
+        };
+        let list = completion_list(&analysis, &ctx, offset);
+        let head = if list.incomplete { "(incomplete)\n" } else { "" };
+        expect.assert_eq(&format!("{head}{}", render(&text, &list.items)));
+    }
+
+    #[test]
+    fn packages_after_pkgs_dot() {
+        for text in [
+            "{ outputs = { self, nixpkgs }: let pkgs = import nixpkgs { system = \"x\"; }; in pkgs.$0; }",
+            "{ outputs = { self, nixpkgs }: let pkgs = nixpkgs.legacyPackages.x86_64-linux; in pkgs.$0 }",
+            "{ outputs = { self, nixpkgs }: let p = nixpkgs.legacyPackages.${system}; q = p; in q.$0 }",
+            "{ pkgs, ... }: { packages = [ pkgs.$0 ]; }",
+            "{ outputs = { self, nixpkgs }: { x = nixpkgs.legacyPackages.${system}.$0; }; }",
+            "{ outputs = inputs: { x = inputs.nixpkgs.legacyPackages.aarch64-darwin.$0; }; }",
+        ] {
+            check_pkgs(
+                text,
+                expect![[r#"
+                    hello (Package) 2.12.1
+                    mkShell (Package)
+                    python3 (Package) 3.11.2
+                    python311 (Package) 3.11.2
+                    python311Packages (Module) package set
+                    ripgrep (Package) 14.1.0
+                "#]],
+            );
+        }
+        check_pkgs(
+            "let pkgs = import <nixpkgs> { }; in pkgs.pyth$0",
+            expect![[r#"
+                replace "pyth"
+                python3 (Package) 3.11.2
+                python311 (Package) 3.11.2
+                python311Packages (Module) package set
+            "#]],
+        );
+        // A set that is not nixpkgs: no packages.
+        check_pkgs("let pkgs = { a = 1; }; in pkgs.$0", expect![[""]]);
+        check_pkgs("let p = import ./other.nix { }; in p.$0", expect![[""]]);
+        check_pkgs("x: x.$0", expect![[""]]);
+    }
+
+    #[test]
+    fn package_documentation() {
+        let (text, offset) = fixture::cursor("{ pkgs }: pkgs.hel$0");
+        let ctx = FileContext {
+            packages: Some(std::sync::Arc::new(crate::pkgs::index::sample())),
+            ..FileContext::default()
+        };
+        let items = completion(&Analysis::of(&text, FileKind::Nix), &ctx, offset);
+        expect![[r#"
+            A program that produces a familiar, friendly greeting
+
+            Homepage: <https://www.gnu.org/software/hello/>  
+            License: GPL-3.0-or-later"#]]
+        .assert_eq(items[0].documentation.as_deref().unwrap());
+    }
+
+    #[test]
+    fn packages_inside_with_pkgs() {
+        check_pkgs(
+            "{ outputs = { nixpkgs, ... }: let pkgs = import nixpkgs { }; in { x = with pkgs; [ git rip$0 ]; }; }",
+            expect![[r#"
+                replace "rip"
+                pkgs (Variable) let binding
+                nixpkgs (Parameter) formal
+                ripgrep (Package) 14.1.0
+                then (Keyword)
+                else (Keyword)
+                in (Keyword)
+                or (Keyword)
+                let (Keyword)
+                with (Keyword)
+                rec (Keyword)
+                if (Keyword)
+                assert (Keyword)
+                <globals>
+            "#]],
+        );
+        // Names containing the word come after those starting with it.
+        check_pkgs(
+            "{ pkgs }: with pkgs.python311Packages; [ env$0 ]",
+            expect![[r#"
+                replace "env"
+                pkgs (Parameter) formal
+                virtualenv (Package) 20.25.1
+                let (Keyword)
+                with (Keyword)
+                rec (Keyword)
+                if (Keyword)
+                assert (Keyword)
+                <globals>
+            "#]],
+        );
+    }
+
+    #[test]
+    fn nested_package_sets() {
+        for text in ["{ pkgs }: pkgs.python311Packages.$0", "{ pkgs }: pkgs.python311.pkgs.$0"] {
+            check_pkgs(
+                text,
+                expect![[r#"
+                    pip (Package) 24.0
+                    virtualenv (Package) 20.25.1
+                "#]],
+            );
+        }
+        // Not loaded yet: nothing now, and the client is told to ask again.
+        check_pkgs(
+            "{ pkgs }: pkgs.cudaPackages.$0",
+            expect![[r#"
+                (incomplete)
+            "#]],
+        );
+        // A package is not a set of packages.
+        check_pkgs("{ pkgs }: pkgs.hello.$0", expect![[""]]);
+    }
+
+    #[test]
+    fn a_hundred_thousand_packages_are_capped() {
+        let names: Vec<String> = (0..100_000).map(|i| format!("pkg{i:05}")).collect();
+        let index = crate::pkgs::PackageIndex::with_top(crate::pkgs::PackageSet::from_names(names));
+        let ctx = FileContext { packages: Some(std::sync::Arc::new(index)), ..FileContext::default() };
+        let (text, offset) = fixture::cursor("{ pkgs }: pkgs.pkg1$0");
+        let list = completion_list(&Analysis::of(&text, FileKind::Nix), &ctx, offset);
+        assert_eq!(list.items.len(), packages::MAX_ITEMS);
+        assert!(list.incomplete);
+        assert_eq!(list.items[0].label, "pkg10000");
+        let (text, offset) = fixture::cursor("{ pkgs }: pkgs.pkg9999$0");
+        let list = completion_list(&Analysis::of(&text, FileKind::Nix), &ctx, offset);
+        assert_eq!(list.items.len(), 10);
+    }
+
     #[test]
     fn never_panics_on_any_offset() {
         let texts = [

@@ -43,7 +43,11 @@ pub(crate) fn select_path(
     select_path_at(base, attrs, resolve, 0)
 }
 
-fn set_path_at(expr: &SyntaxNode, resolve: &dyn Fn(&SyntaxNode) -> Bound, depth: usize) -> Option<Vec<String>> {
+fn set_path_at(
+    expr: &SyntaxNode,
+    resolve: &dyn Fn(&SyntaxNode) -> Bound,
+    depth: usize,
+) -> Option<Vec<String>> {
     if depth > MAX_DEPTH {
         return None;
     }
