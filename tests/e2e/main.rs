@@ -6,4 +6,5 @@ mod environment_lsp;
 mod features;
 mod lsp;
 mod nix_parser;
+mod packages_lsp;
 mod support;
