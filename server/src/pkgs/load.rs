@@ -64,7 +64,7 @@ impl Source {
         let dir = self.cache_dir.as_ref()?;
         let key = format!("{}\n{}\n{}", self.reference, self.system, path.join("\n"));
         let hash = format!("{:x}", Sha256::digest(key.as_bytes()));
-        Some(dir.join(format!("index-{}.json", &hash[..24])))
+        Some(dir.join(format!("index-{}.tsv", &hash[..24])))
     }
 
     /// The complete set from disk, when it is there and sound.
