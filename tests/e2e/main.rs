@@ -7,5 +7,6 @@ mod faults;
 mod features;
 mod lsp;
 mod nix_parser;
+mod packages_lsp;
 mod stress;
 mod support;

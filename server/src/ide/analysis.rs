@@ -56,7 +56,8 @@ impl Analysis {
     }
 }
 
-/// What a feature may know about the file beyond its text: where it is, and the flake's lock.
+/// What a feature may know about the file beyond its text: where it is, the flake's lock, and
+/// what Nix told about builtins and packages.
 #[derive(Clone, Default)]
 pub struct FileContext {
     /// The file on disk, when it is one (relative paths resolve against its directory).
@@ -65,6 +66,8 @@ pub struct FileContext {
     pub lock: Option<Arc<FlakeLock>>,
     /// Documentation of builtins from the installed Nix, when it could be read.
     pub builtin_docs: Option<Arc<super::docs::BuiltinDocs>>,
+    /// The packages of the flake's nixpkgs, when Nix could list them (possibly still loading).
+    pub packages: Option<Arc<crate::pkgs::PackageIndex>>,
 }
 
 impl FileContext {

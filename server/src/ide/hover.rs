@@ -4,12 +4,15 @@
 //! `flake.nix` the flake schema comes first: top-level keys, input attributes, output names
 //! in the sets `outputs` returns, and inputs, wherever they are named.
 
+use super::completion::{package_documentation, select_path, set_path, Bound};
 use super::navigation::flake::{attr_path, input_named_by, is_outputs_formal, model, outputs_lambda};
 use super::navigation::{ident_at, line_of, node_at};
 use super::{Analysis, FileContext};
 use crate::flake::lock::{flake_ref_string, Attr, RefAttrs};
 use crate::flake::schema::{self, OutputShape};
 use crate::flake::{literal_string, FlakeModel};
+use crate::pkgs::{Entry, Lookup, Package};
+use crate::syntax::covering_node;
 use crate::syntax::scope::{DefId, DefKind, Resolution, ScopeKind};
 use crate::syntax::{apply_chain, function_name};
 use crate::syntax::{
@@ -30,13 +33,97 @@ const PREVIEW_CHARS: usize = 60;
 
 pub fn hover(analysis: &Analysis, ctx: &FileContext, offset: TextSize) -> Option<Hover> {
     let ident = ident_at(&analysis.root(), offset)?;
-    let markdown = match model(analysis) {
-        Some(model) => flake_hover(analysis, ctx, &model, &ident),
-        None => None,
-    }
-    .or_else(|| selected_builtin(analysis, ctx, &ident))
-    .or_else(|| name_hover(analysis, ctx, &ident))?;
+    let markdown = package_hover(analysis, ctx, &ident)
+        .or_else(|| match model(analysis) {
+            Some(model) => flake_hover(analysis, ctx, &model, &ident),
+            None => None,
+        })
+        .or_else(|| selected_builtin(analysis, ctx, &ident))
+        .or_else(|| name_hover(analysis, ctx, &ident))?;
     Some(Hover { range: ident.text_range(), markdown })
+}
+
+/// A package of the flake's nixpkgs: `pkgs.hello` with the cursor on `hello`, or `hello`
+/// under `with pkgs;`.
+fn package_hover(analysis: &Analysis, ctx: &FileContext, ident: &SyntaxNode) -> Option<String> {
+    let index = ctx.packages.as_deref()?;
+    let name = static_attr_name(ident)?;
+    let resolve = |i: &SyntaxNode| bound(analysis, i);
+    let path = match ident.parent() {
+        Some(attrpath) if attrpath.kind() == NODE_ATTRPATH => {
+            let select = attrpath.parent().filter(|p| p.kind() == NODE_SELECT)?;
+            let base = select.children().next()?;
+            let before: Vec<SyntaxNode> =
+                attrpath_attrs(&attrpath).take_while(|a| a.text_range() != ident.text_range()).collect();
+            select_path(&base, &before, &resolve)?
+        }
+        _ => {
+            let names = analysis.names();
+            let reference = names.refs.iter().find(|r| r.range == ident.text_range())?;
+            if reference.resolution != Resolution::With {
+                return None;
+            }
+            // The innermost `with` whose set is nixpkgs' and has the name.
+            let start = ident.text_range().start();
+            let found = ident.ancestors().filter(|n| n.kind() == NODE_WITH).find_map(|with| {
+                let semicolon = with.children_with_tokens().find(|e| e.kind() == TOKEN_SEMICOLON)?;
+                if semicolon.text_range().end() > start {
+                    return None;
+                }
+                let path = set_path(&with.children().next()?, &resolve)?;
+                let has = matches!(index.set(&path), Lookup::Ready(set) if set.contains(&name));
+                has.then_some(path)
+            });
+            found?
+        }
+    };
+    let Lookup::Ready(set) = index.set(&path) else { return None };
+    if !set.contains(&name) {
+        return None;
+    }
+    let full = path.iter().chain([&name]).cloned().collect::<Vec<_>>().join(".");
+    Some(match set.entry(&name) {
+        Some(Entry::Package(p)) => package_markdown(&full, &p),
+        Some(Entry::Set) => format!("**`{full}`**: a set of packages in nixpkgs"),
+        Some(Entry::Other) => format!("**`{full}`**: an attribute of nixpkgs (not a package)"),
+        None => format!("**`{full}`**: an attribute of nixpkgs (its details are still being read)"),
+    })
+}
+
+/// How `ident` is bound, for finding package sets.
+fn bound(analysis: &Analysis, ident: &SyntaxNode) -> Bound {
+    let names = analysis.names();
+    match names.refs.iter().find(|r| r.range == ident.text_range()).map(|r| r.resolution) {
+        Some(Resolution::Def(d)) => {
+            let value = names.defs[d].value_range.and_then(|r| covering_node(ident, r));
+            value.map_or(Bound::Unknown, Bound::Value)
+        }
+        _ => Bound::Unbound,
+    }
+}
+
+/// Name, version, description, homepage, license, main program and where it is defined.
+fn package_markdown(full: &str, p: &Package) -> String {
+    let mut out = format!("**`{full}`**");
+    if let Some(version) = p.version() {
+        out.push_str(&format!(" `{version}`"));
+    }
+    let doc = package_documentation(p);
+    if !doc.is_empty() {
+        out.push_str(&format!("\n\n{doc}"));
+    }
+    let mut facts = Vec::new();
+    if let Some(program) = p.main_program() {
+        facts.push(format!("Main program: `{program}`"));
+    }
+    if let Some((file, line)) = p.definition() {
+        let shown = file.rsplit_once("-source/").map_or(file, |(_, rest)| rest);
+        facts.push(format!("Defined in [{shown}:{line}](file://{file}#L{line})"));
+    }
+    if !facts.is_empty() {
+        out.push_str(&format!("\n\n{}", facts.join("  \n")));
+    }
+    out
 }
 
 /// Hover over a name as name resolution sees it.
@@ -1006,5 +1093,78 @@ mod tests {
         assert_eq!(utc_date(1_714_906_307), "2024-05-05");
         assert_eq!(utc_date(-86_400), "1969-12-31");
         assert_eq!(utc_date(4_102_444_800), "2100-01-01");
+    }
+
+    fn check_pkgs(fixture: &str, expect: Expect) {
+        let ctx =
+            FileContext { packages: Some(Arc::new(crate::pkgs::index::sample())), ..FileContext::default() };
+        check_in(FileKind::Nix, &ctx, fixture, expect)
+    }
+
+    #[test]
+    fn packages_of_nixpkgs() {
+        check_pkgs(
+            "{ nixpkgs }: let pkgs = import nixpkgs { }; in pkgs.hel$0lo",
+            expect![[r#"
+                1:53 "hello"
+                **`hello`** `2.12.1`
+
+                A program that produces a familiar, friendly greeting
+
+                Homepage: <https://www.gnu.org/software/hello/>  
+                License: GPL-3.0-or-later
+
+                Main program: `hello`  
+                Defined in [pkgs/top-level.nix:40](file:///nix/store/abc-source/pkgs/top-level.nix#L40)"#]],
+        );
+        // Under `with pkgs;`, and in a nested set.
+        check_pkgs(
+            "{ pkgs }: with pkgs; [ ripgrep$0 ]",
+            expect![[r#"
+                1:24 "ripgrep"
+                **`ripgrep`** `14.1.0`
+
+                A utility that combines the usability of The Silver Searcher with the raw speed of grep
+
+                Homepage: <https://github.com/BurntSushi/ripgrep>  
+                License: Unlicense, MIT
+
+                Defined in [pkgs/top-level.nix:90](file:///nix/store/abc-source/pkgs/top-level.nix#L90)"#]],
+        );
+        check_pkgs(
+            "{ nixpkgs, system }: nixpkgs.legacyPackages.${system}.python311.pkgs.p$0ip",
+            expect![[r#"
+                1:70 "pip"
+                **`python311.pkgs.pip`** `24.0`
+
+                The PyPA recommended tool for installing Python packages
+
+                Homepage: <https://pip.pypa.io/>  
+                License: MIT
+
+                Defined in [pkgs/top-level.nix:12](file:///nix/store/abc-source/pkgs/top-level.nix#L12)"#]],
+        );
+        check_pkgs(
+            "{ pkgs }: pkgs.python311Packages$0",
+            expect![[r#"
+                1:16 "python311Packages"
+                **`python311Packages`**: a set of packages in nixpkgs"#]],
+        );
+        // A name the index does not have, and a lexical name under `with`: the usual hover.
+        check_pkgs(
+            "{ pkgs }: pkgs.nosuch$0",
+            expect![[r#"
+                no hover"#]],
+        );
+        check_pkgs(
+            "{ pkgs }: let hello = 1; in with pkgs; hello$0",
+            expect![[r#"
+                1:40 "hello"
+                **`hello`**: `let` binding, defined on line 1
+
+                ```nix
+                hello = 1
+                ```"#]],
+        );
     }
 }

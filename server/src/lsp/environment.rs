@@ -293,7 +293,7 @@ fn suggest_packages(
 
 /// The flake's nixpkgs as a flake reference: the override when one is set, else what
 /// flake.lock locks (with its narHash, so the names can be cached).
-fn nixpkgs_reference(root: &Path, options: &crate::env::realise::NixOptions) -> Option<String> {
+pub(crate) fn nixpkgs_reference(root: &Path, options: &crate::env::realise::NixOptions) -> Option<String> {
     if let Some((_, reference)) = options.override_inputs.iter().find(|(name, _)| name == "nixpkgs") {
         return Some(reference.clone());
     }
@@ -366,6 +366,7 @@ impl Backend {
             return;
         }
         envs.roots.insert(root.clone(), Root::default());
+        self.packages_load(root.clone());
         self.env_start(root, false).await;
     }
 
@@ -593,6 +594,16 @@ impl Backend {
     }
 
     async fn progress_begin(&self, root: &Path, cancel: Arc<AtomicBool>) -> Option<NumberOrString> {
+        let name = root.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        self.progress_begin_titled(format!("Realising the dev shell of {name}"), cancel).await
+    }
+
+    /// Starts a cancellable `$/progress` (when the client supports it) with `title`.
+    pub(crate) async fn progress_begin_titled(
+        &self,
+        title: String,
+        cancel: Arc<AtomicBool>,
+    ) -> Option<NumberOrString> {
         let envs = &self.state().environments;
         if !envs.progress.load(Ordering::Acquire) {
             return None;
@@ -610,12 +621,11 @@ impl Backend {
             return None;
         }
         envs.cancellable.insert(name, cancel);
-        let name = root.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
         self.client()
             .send_notification::<notification::Progress>(ProgressParams {
                 token: token.clone(),
                 value: ProgressParamsValue::WorkDone(WorkDoneProgress::Begin(WorkDoneProgressBegin {
-                    title: format!("Realising the dev shell of {name}"),
+                    title,
                     cancellable: Some(true),
                     message: None,
                     percentage: None,
@@ -625,7 +635,7 @@ impl Backend {
         Some(token)
     }
 
-    async fn progress_report(
+    pub(crate) async fn progress_report(
         &self,
         token: &NumberOrString,
         message: Option<String>,
@@ -643,7 +653,7 @@ impl Backend {
             .await;
     }
 
-    async fn progress_end(&self, token: &NumberOrString) {
+    pub(crate) async fn progress_end(&self, token: &NumberOrString) {
         if let NumberOrString::String(name) = token {
             self.state().environments.cancellable.remove(name);
         }

@@ -80,9 +80,11 @@ impl Backend {
         let path = uri.to_file_path().ok();
         let lock = if needs == Needs::Lock { state.documents.lock_beside(&snapshot) } else { None };
         let builtin_docs = state.builtin_docs();
+        let packages = path.as_deref().and_then(|p| state.packages.for_path(p));
         let joined = tokio::task::spawn_blocking(move || {
             let analysis = snapshot.analysis();
-            let ctx = Ctx { snapshot, analysis, file: FileContext { path, lock, builtin_docs }, enc };
+            let ctx =
+                Ctx { snapshot, analysis, file: FileContext { path, lock, builtin_docs, packages }, enc };
             f(&ctx)
         })
         .await;
@@ -108,8 +110,9 @@ pub fn request_failed(message: String) -> Error {
 
 pub fn completion(ctx: &Ctx, pos: Position) -> Option<CompletionResponse> {
     use ide::completion::CompletionKind as K;
-    let items = ide::completion::completion(&ctx.analysis, &ctx.file, ctx.offset(pos));
-    if items.is_empty() {
+    let list = ide::completion::completion_list(&ctx.analysis, &ctx.file, ctx.offset(pos));
+    let (items, is_incomplete) = (list.items, list.incomplete);
+    if items.is_empty() && !is_incomplete {
         return None;
     }
     let width = items.len().to_string().len();
@@ -127,6 +130,7 @@ pub fn completion(ctx: &Ctx, pos: Position) -> Option<CompletionResponse> {
                 K::Module => CompletionItemKind::MODULE,
                 K::Scheme => CompletionItemKind::VALUE,
                 K::Snippet => CompletionItemKind::SNIPPET,
+                K::Package => CompletionItemKind::VALUE,
             };
             let new_text = item.insert_text.clone().unwrap_or_else(|| item.label.clone());
             CompletionItem {
@@ -153,7 +157,7 @@ pub fn completion(ctx: &Ctx, pos: Position) -> Option<CompletionResponse> {
             }
         })
         .collect();
-    Some(CompletionResponse::List(CompletionList { is_incomplete: false, items }))
+    Some(CompletionResponse::List(CompletionList { is_incomplete, items }))
 }
 
 pub fn hover(ctx: &Ctx, pos: Position) -> Option<lsp::Hover> {

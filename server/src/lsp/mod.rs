@@ -6,6 +6,7 @@ pub mod documents;
 pub mod environment;
 mod features;
 mod ordered;
+pub mod packages;
 mod server;
 mod transport;
 
@@ -29,6 +30,8 @@ pub struct State {
     /// Documentation of builtins, once read from the installed Nix (or our own).
     pub builtin_docs: OnceLock<Arc<BuiltinDocs>>,
     pub environments: environment::Environments,
+    /// The package index of each flake's nixpkgs.
+    pub packages: packages::Packages,
     /// Whether git tracks the flake files that are open, checked on open and save.
     pub tracking: dashmap::DashMap<std::path::PathBuf, crate::vcs::Tracking>,
 }

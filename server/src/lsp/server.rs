@@ -144,6 +144,7 @@ impl Backend {
         let Ok(path) = uri.to_file_path() else { return };
         if path.extension().is_some_and(|e| e == "nix") {
             if let Some(root) = crate::env::find_root(&path) {
+                self.packages_load(root.clone());
                 self.eval_schedule(root);
             }
         }

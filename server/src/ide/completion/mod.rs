@@ -8,7 +8,10 @@
 
 mod flake;
 mod names;
+mod packages;
 mod place;
+
+pub(crate) use packages::{documentation as package_documentation, select_path, set_path, Bound};
 
 use std::collections::HashSet;
 
@@ -45,6 +48,8 @@ pub enum CompletionKind {
     Scheme,
     /// A snippet-like construct.
     Snippet,
+    /// A package of nixpkgs (or another attribute of its package set).
+    Package,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,11 +69,25 @@ pub struct CompletionItem {
     pub deprecated: bool,
 }
 
+/// Completions and whether the list is cut short: typing more gives other items (a list of
+/// packages is capped, or the index is still loading).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CompletionList {
+    pub items: Vec<CompletionItem>,
+    pub incomplete: bool,
+}
+
 /// Completions at `offset`, most relevant first.
 pub fn completion(analysis: &Analysis, ctx: &FileContext, offset: TextSize) -> Vec<CompletionItem> {
+    completion_list(analysis, ctx, offset).items
+}
+
+/// [`completion`], saying whether the list is complete.
+pub fn completion_list(analysis: &Analysis, ctx: &FileContext, offset: TextSize) -> CompletionList {
     let root = analysis.root();
     let cursor = Cursor::at(&root, offset);
     let mut acc = Items::new(&cursor, ctx.builtin_docs.as_deref());
+    acc.packages = ctx.packages.as_deref();
     let flake = (analysis.kind() == FileKind::Flake).then(|| flake_model(analysis, &root, &cursor));
     let flake = flake.as_ref();
     match &cursor.place {
@@ -100,7 +119,7 @@ pub fn completion(analysis: &Analysis, ctx: &FileContext, offset: TextSize) -> V
             }
         }
     }
-    acc.items
+    CompletionList { items: acc.items, incomplete: acc.incomplete }
 }
 
 /// The flake's inputs and outputs as Nix would read them once the binding being typed is
@@ -131,16 +150,33 @@ struct Items<'a> {
     /// The word at the cursor, when it is itself written as a definition (`{ pa$0 }`).
     word: Option<TextRange>,
     docs: Option<&'a BuiltinDocs>,
+    /// The flake's nixpkgs, when its index is loaded.
+    packages: Option<&'a crate::pkgs::PackageIndex>,
+    /// The identifier typed so far at the cursor.
+    typed: String,
+    /// More items would come with more typing (see [`CompletionList`]).
+    incomplete: bool,
 }
 
 impl<'a> Items<'a> {
     fn new(cursor: &Cursor, docs: Option<&'a BuiltinDocs>) -> Items<'a> {
+        let typed = cursor.word.as_ref().filter(|w| w.kind() == TOKEN_IDENT);
+        let typed = typed
+            .map(|w| {
+                let range = w.text_range();
+                let end = cursor.offset.clamp(range.start(), range.end()) - range.start();
+                w.text().get(..usize::from(end)).unwrap_or("").to_string()
+            })
+            .unwrap_or_default();
         Items {
             items: Vec::new(),
             seen: HashSet::new(),
             replace: cursor.replace(),
             word: cursor.word.as_ref().map(|w| w.text_range()),
             docs,
+            packages: None,
+            typed,
+            incomplete: false,
         }
     }
 
@@ -221,6 +257,12 @@ fn expression(
                 }
             }
             WithNames::Builtins => all_builtins(acc),
+            WithNames::Packages(path) => {
+                if let Some(index) = acc.packages {
+                    let typed = acc.typed.clone();
+                    packages::complete(acc, index, path, &typed);
+                }
+            }
         }
     }
     if after_operand {
@@ -262,7 +304,8 @@ fn is_builtins(node: &SyntaxNode, visible: &Visible) -> bool {
     node.kind() == NODE_IDENT && node.text() == "builtins" && !visible.binds("builtins")
 }
 
-/// After `base.`: the builtins after `builtins.`, a flake's inputs after `inputs.`.
+/// After `base.`: the builtins after `builtins.`, a flake's inputs after `inputs.`, packages
+/// after `pkgs.` (or anything else that is nixpkgs' package set).
 fn select(
     acc: &mut Items,
     base: &SyntaxNode,
@@ -270,6 +313,14 @@ fn select(
     offset: TextSize,
     flake: Option<&FlakeModel>,
 ) {
+    if let Some(index) = acc.packages {
+        let resolve = |ident: &SyntaxNode| names::bound(ident, offset);
+        if let Some(set) = packages::select_path(base, path, &resolve) {
+            let typed = acc.typed.clone();
+            packages::complete(acc, index, &set, &typed);
+            return;
+        }
+    }
     if !path.is_empty() {
         return;
     }
@@ -1415,6 +1466,147 @@ mod tests {
                 dockerImages (Property) derivation
             "#]],
         );
+    }
+
+    /// Completion with the sample package index; "(incomplete)" first when the list is.
+    fn check_pkgs(marked: &str, expect: Expect) {
+        let (text, offset) = fixture::cursor(marked);
+        let analysis = Analysis::of(&text, FileKind::Flake);
+        let ctx = FileContext {
+            packages: Some(std::sync::Arc::new(crate::pkgs::index::sample())),
+            ..FileContext::default()
+        };
+        let list = completion_list(&analysis, &ctx, offset);
+        let head = if list.incomplete { "(incomplete)\n" } else { "" };
+        expect.assert_eq(&format!("{head}{}", render(&text, &list.items)));
+    }
+
+    #[test]
+    fn packages_after_pkgs_dot() {
+        for text in [
+            "{ outputs = { self, nixpkgs }: let pkgs = import nixpkgs { system = \"x\"; }; in pkgs.$0; }",
+            "{ outputs = { self, nixpkgs }: let pkgs = nixpkgs.legacyPackages.x86_64-linux; in pkgs.$0 }",
+            "{ outputs = { self, nixpkgs }: let p = nixpkgs.legacyPackages.${system}; q = p; in q.$0 }",
+            "{ pkgs, ... }: { packages = [ pkgs.$0 ]; }",
+            "{ outputs = { self, nixpkgs }: { x = nixpkgs.legacyPackages.${system}.$0; }; }",
+            "{ outputs = inputs: { x = inputs.nixpkgs.legacyPackages.aarch64-darwin.$0; }; }",
+        ] {
+            check_pkgs(
+                text,
+                expect![[r#"
+                    hello (Package) 2.12.1
+                    mkShell (Package)
+                    python3 (Package) 3.11.2
+                    python311 (Package) 3.11.2
+                    python311Packages (Module) package set
+                    ripgrep (Package) 14.1.0
+                "#]],
+            );
+        }
+        check_pkgs(
+            "let pkgs = import <nixpkgs> { }; in pkgs.pyth$0",
+            expect![[r#"
+                replace "pyth"
+                python3 (Package) 3.11.2
+                python311 (Package) 3.11.2
+                python311Packages (Module) package set
+            "#]],
+        );
+        // A set that is not nixpkgs: no packages.
+        check_pkgs("let pkgs = { a = 1; }; in pkgs.$0", expect![[""]]);
+        check_pkgs("let p = import ./other.nix { }; in p.$0", expect![[""]]);
+        check_pkgs("x: x.$0", expect![[""]]);
+    }
+
+    #[test]
+    fn package_documentation() {
+        let (text, offset) = fixture::cursor("{ pkgs }: pkgs.hel$0");
+        let ctx = FileContext {
+            packages: Some(std::sync::Arc::new(crate::pkgs::index::sample())),
+            ..FileContext::default()
+        };
+        let items = completion(&Analysis::of(&text, FileKind::Nix), &ctx, offset);
+        expect![[r#"
+            A program that produces a familiar, friendly greeting
+
+            Homepage: <https://www.gnu.org/software/hello/>  
+            License: GPL-3.0-or-later"#]]
+        .assert_eq(items[0].documentation.as_deref().unwrap());
+    }
+
+    #[test]
+    fn packages_inside_with_pkgs() {
+        check_pkgs(
+            "{ outputs = { nixpkgs, ... }: let pkgs = import nixpkgs { }; in { x = with pkgs; [ git rip$0 ]; }; }",
+            expect![[r#"
+                replace "rip"
+                pkgs (Variable) let binding
+                nixpkgs (Parameter) formal
+                ripgrep (Package) 14.1.0
+                then (Keyword)
+                else (Keyword)
+                in (Keyword)
+                or (Keyword)
+                let (Keyword)
+                with (Keyword)
+                rec (Keyword)
+                if (Keyword)
+                assert (Keyword)
+                <globals>
+            "#]],
+        );
+        // Names containing the word come after those starting with it.
+        check_pkgs(
+            "{ pkgs }: with pkgs.python311Packages; [ env$0 ]",
+            expect![[r#"
+                replace "env"
+                pkgs (Parameter) formal
+                virtualenv (Package) 20.25.1
+                let (Keyword)
+                with (Keyword)
+                rec (Keyword)
+                if (Keyword)
+                assert (Keyword)
+                <globals>
+            "#]],
+        );
+    }
+
+    #[test]
+    fn nested_package_sets() {
+        for text in ["{ pkgs }: pkgs.python311Packages.$0", "{ pkgs }: pkgs.python311.pkgs.$0"] {
+            check_pkgs(
+                text,
+                expect![[r#"
+                    pip (Package) 24.0
+                    virtualenv (Package) 20.25.1
+                "#]],
+            );
+        }
+        // Not loaded yet: nothing now, and the client is told to ask again.
+        check_pkgs(
+            "{ pkgs }: pkgs.cudaPackages.$0",
+            expect![[r#"
+                (incomplete)
+            "#]],
+        );
+        // A package is not a set of packages.
+        check_pkgs("{ pkgs }: pkgs.hello.$0", expect![[""]]);
+    }
+
+    #[test]
+    fn a_hundred_thousand_packages_are_capped() {
+        let names: Vec<String> = (0..100_000).map(|i| format!("pkg{i:05}")).collect();
+        let index = crate::pkgs::PackageIndex::with_top(crate::pkgs::PackageSet::from_names(names));
+        let ctx = FileContext { packages: Some(std::sync::Arc::new(index)), ..FileContext::default() };
+        let (text, offset) = fixture::cursor("{ pkgs }: pkgs.pkg1$0");
+        let list = completion_list(&Analysis::of(&text, FileKind::Nix), &ctx, offset);
+        assert_eq!(list.items.len(), packages::MAX_ITEMS);
+        assert!(list.incomplete);
+        assert_eq!(list.items[0].label, "pkg10000");
+        let (text, offset) = fixture::cursor("{ pkgs }: pkgs.pkg9999$0");
+        let list = completion_list(&Analysis::of(&text, FileKind::Nix), &ctx, offset);
+        assert_eq!(list.items.len(), 10);
     }
 
     #[test]

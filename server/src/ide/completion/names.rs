@@ -53,6 +53,8 @@ pub(super) enum WithNames {
     Keys(Vec<String>),
     /// `with builtins;`.
     Builtins,
+    /// `with pkgs;`: the packages of nixpkgs' set at this path (empty for the top).
+    Packages(Vec<String>),
 }
 
 #[derive(Debug, Default)]
@@ -167,6 +169,17 @@ fn bindings(node: &SyntaxNode, origin: Origin, out: &mut Vec<Name>) {
 /// set written out, `builtins`, or a name bound (in `outer`) to one of those.
 fn with_names(namespace: &SyntaxNode, outer: &[Name]) -> Option<WithNames> {
     let namespace = strip_parens(namespace.clone());
+    let resolve = |ident: &SyntaxNode| {
+        let name = ident.text().to_string();
+        match outer.iter().find(|n| n.name == name) {
+            Some(Name { value: Some(value), .. }) => super::Bound::Value(value.clone()),
+            Some(_) => super::Bound::Unknown,
+            None => super::Bound::Unbound,
+        }
+    };
+    if let Some(path) = super::set_path(&namespace, &resolve) {
+        return Some(WithNames::Packages(path));
+    }
     match namespace.kind() {
         NODE_ATTR_SET => Some(WithNames::Keys(set_keys(&namespace))),
         NODE_IDENT => {
@@ -189,6 +202,17 @@ fn with_names(namespace: &SyntaxNode, outer: &[Name]) -> Option<WithNames> {
             }
         }
         _ => None,
+    }
+}
+
+/// How the identifier `ident` is bound where it is written (seen from `offset`).
+pub(super) fn bound(ident: &SyntaxNode, offset: TextSize) -> super::Bound {
+    let name = ident.text().to_string();
+    let visible = Visible::at(Some(ident), offset.min(ident.text_range().start()));
+    match visible.names.iter().find(|n| n.name == name) {
+        Some(Name { value: Some(value), .. }) => super::Bound::Value(value.clone()),
+        Some(_) => super::Bound::Unknown,
+        None => super::Bound::Unbound,
     }
 }
 

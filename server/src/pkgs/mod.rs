@@ -1,6 +1,12 @@
-//! The package index, as far as it goes today: the names of the flake's nixpkgs
-//! `legacyPackages.<system>`, cheap to list, cached on disk when the revision is locked, and
-//! used for "did you mean" on an `attribute '…' missing` evaluation error.
+//! The package index of the flake's nixpkgs: the names of `legacyPackages.<system>` (cheap to
+//! list, and what "did you mean" on an `attribute '…' missing` error needs), then each
+//! package's details, evaluated in the background ([`load`]) and read by completion and hover
+//! ([`index`]). Both are cached on disk when the reference is locked.
+
+pub mod index;
+pub mod load;
+
+pub use index::{Entry, Lookup, Package, PackageIndex, PackageSet};
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -19,12 +25,16 @@ pub struct PackageNames {
 /// Where an index for `reference` and `system` is kept: only a locked reference (a revision
 /// or a narHash) names the same packages every time, so only those are cached.
 fn cache_file(cache_dir: &Path, reference: &str, system: &str) -> Option<PathBuf> {
-    let locked = reference.contains("narHash=") || reference.contains("rev=") || looks_like_rev(reference);
-    if !locked {
+    if !is_locked(reference) {
         return None;
     }
     let key = format!("{:x}", Sha256::digest(format!("{reference}\n{system}").as_bytes()));
     Some(cache_dir.join(format!("names-{}.json", &key[..24])))
+}
+
+/// Whether `reference` names the same source every time: it has a revision or a narHash.
+pub fn is_locked(reference: &str) -> bool {
+    reference.contains("narHash=") || reference.contains("rev=") || looks_like_rev(reference)
 }
 
 /// `github:NixOS/nixpkgs/<40 hex>`.

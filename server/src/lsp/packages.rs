@@ -1,0 +1,143 @@
+//! Loading the package index of each flake's nixpkgs in the background, with `$/progress`,
+//! and handing it to the features (through `FileContext`).
+//!
+//! One index per nixpkgs reference and system, shared by the flakes that use it; each flake
+//! root points at its own. Names first (completion works from then on), details after, nested
+//! sets when a feature asks for one. Without Nix there is no index and nothing else changes.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use dashmap::DashMap;
+
+use super::server::Backend;
+use crate::pkgs::load::{self, Source};
+use crate::pkgs::PackageIndex;
+
+#[derive(Default)]
+pub struct Packages {
+    /// By nixpkgs reference and system.
+    by_key: DashMap<(String, String), Arc<PackageIndex>>,
+    /// The index of each flake root.
+    by_root: DashMap<PathBuf, Arc<PackageIndex>>,
+}
+
+impl Packages {
+    /// The index of the flake `path` belongs to (the innermost root holding it).
+    pub fn for_path(&self, path: &Path) -> Option<Arc<PackageIndex>> {
+        self.by_root
+            .iter()
+            .filter(|r| path.starts_with(r.key()))
+            .max_by_key(|r| r.key().as_os_str().len())
+            .map(|r| r.value().clone())
+    }
+}
+
+/// Progress of one load, as sent from the blocking thread.
+type Report = (Option<String>, Option<u32>);
+
+impl Backend {
+    /// Makes sure the flake at `root` has the index of its nixpkgs, loading it in the
+    /// background when no flake had it yet.
+    pub(crate) fn packages_load(&self, root: PathBuf) {
+        let Some(engine) = self.state().environments.engine() else { return };
+        let backend = self.clone_handle();
+        tokio::spawn(async move {
+            let options = engine.config.nix.clone();
+            let r = root.clone();
+            let found = tokio::task::spawn_blocking(move || {
+                let (nix, system) = engine.nix_and_system().ok()?;
+                let reference = super::environment::nixpkgs_reference(&r, &options)?;
+                Some((nix, system, reference))
+            })
+            .await;
+            let Ok(Some((nix, system, reference))) = found else { return };
+            let packages = &backend.state().packages;
+            let key = (reference.clone(), system.clone());
+            let mut fresh = false;
+            let index = packages
+                .by_key
+                .entry(key.clone())
+                .or_insert_with(|| {
+                    fresh = true;
+                    Arc::new(PackageIndex::new(&reference, &system))
+                })
+                .clone();
+            packages.by_root.insert(root, index.clone());
+            if !fresh {
+                return;
+            }
+            let cache_dir = crate::env::cache::cache_dir().map(|d| d.join("pkgs"));
+            let source = Source { nix, reference, system, cache_dir };
+            let handle = tokio::runtime::Handle::current();
+            let (b, s, weak) = (backend.clone_handle(), source.clone(), Arc::downgrade(&index));
+            index.set_requester(move |path| {
+                let (b, s, weak) = (b.clone_handle(), s.clone(), weak.clone());
+                handle.spawn(async move {
+                    if let Some(index) = weak.upgrade() {
+                        b.packages_fill(index, s, path).await;
+                    }
+                });
+            });
+            backend.packages_fill(index.clone(), source, Vec::new()).await;
+            if index.top().is_none() {
+                // Nix could not list them: another open may try again.
+                backend.state().packages.by_key.remove(&key);
+                backend.state().packages.by_root.retain(|_, i| !Arc::ptr_eq(i, &index));
+            }
+        });
+    }
+
+    /// Loads the set at `path` into `index`, reporting progress.
+    async fn packages_fill(&self, index: Arc<PackageIndex>, source: Source, path: Vec<String>) {
+        let cancel = Arc::new(AtomicBool::new(false));
+        let what =
+            if path.is_empty() { "nixpkgs".to_string() } else { format!("nixpkgs' {}", path.join(".")) };
+        let token =
+            self.progress_begin_titled(format!("Indexing the packages of {what}"), cancel.clone()).await;
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Report>();
+        let work = {
+            let (index, path) = (index.clone(), path.clone());
+            tokio::task::spawn_blocking(move || {
+                let _ = tx.send((Some("listing names".into()), None));
+                let mut on_names = |set| {
+                    if path.is_empty() {
+                        index.set_top(set);
+                    } else {
+                        index.set_nested(path.clone(), Some(set));
+                    }
+                };
+                let mut progress = |done: usize, total: usize| {
+                    let percentage = (done * 100).checked_div(total).map(|p| p as u32);
+                    let _ = tx.send((Some(format!("details of {done}/{total}")), percentage));
+                };
+                load::load(&source, &path, &cancel, &mut on_names, &mut progress)
+            })
+        };
+        tokio::pin!(work);
+        let result = loop {
+            tokio::select! {
+                done = &mut work => break done,
+                Some((message, percentage)) = rx.recv() => {
+                    if let Some(token) = &token {
+                        self.progress_report(token, message, percentage).await;
+                    }
+                }
+            }
+        };
+        if let Some(token) = &token {
+            self.progress_end(token).await;
+        }
+        match result {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                log::info!("cannot index the packages of {}: {e}", index.reference);
+                if !path.is_empty() && !matches!(index.set(&path), crate::pkgs::Lookup::Ready(_)) {
+                    index.set_nested(path, None);
+                }
+            }
+            Err(e) => log::error!("indexing the packages of {} failed: {e}", index.reference),
+        }
+    }
+}

@@ -1,0 +1,293 @@
+//! The package index over LSP with real Nix and the fixture nixpkgs: completion after `pkgs.`
+//! gives packages with their versions, hover gives a package's description and homepage, a
+//! nested set (`python311Packages.`) is listed on demand, and the index of a locked nixpkgs
+//! lands in the cache directory.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::support::*;
+
+const FLAKE: &str = r#"{
+  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-24.05";
+  outputs = { self, nixpkgs }:
+    let pkgs = nixpkgs.legacyPackages.x86_64-linux;
+    in {
+      packages.x86_64-linux.default = pkgs.hello;
+      devShells.x86_64-linux.default = pkgs.mkShell {
+        packages = [ pkgs.python311 pkgs.pyt ];
+        nativeBuildInputs = [ pkgs.python311Packages.pi ];
+      };
+    };
+}
+"#;
+
+/// `FLAKE_LSP_TEST_NIX` (to run against another version), else the first Nix installed.
+fn nix() -> Option<PathBuf> {
+    if let Some(chosen) = std::env::var_os("FLAKE_LSP_TEST_NIX") {
+        return Some(PathBuf::from(chosen));
+    }
+    let found = ["/usr/bin/nix", "/usr/local/bin/nix-latest"].iter().map(PathBuf::from).find(|p| p.exists());
+    assert!(
+        found.is_some() || std::env::var_os("FLAKE_LSP_NO_NIX").is_some(),
+        "nix not found: run ../shared/tools/install-nix.sh (or set FLAKE_LSP_NO_NIX=1 to skip)"
+    );
+    found
+}
+
+/// The fixture nixpkgs locked by its narHash, as a `flake.lock` would lock it.
+fn locked_fixture(nix: &Path) -> String {
+    let fixture = repo_root().join("tests/fixtures/nixpkgs");
+    let out = Command::new(nix)
+        .args(["--extra-experimental-features", "nix-command flakes", "flake", "metadata", "--json"])
+        .arg(format!("path:{}", fixture.display()))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let meta: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let hash = meta["locked"]["narHash"].as_str().unwrap();
+    format!("path:{}?narHash={hash}", fixture.display())
+}
+
+/// Line and character (ASCII text) just after `marker`.
+fn after(text: &str, marker: &str) -> Value {
+    let at = text.find(marker).unwrap_or_else(|| panic!("{marker} not in the text")) + marker.len();
+    let line = text[..at].matches('\n').count();
+    let character = at - text[..at].rfind('\n').map_or(0, |i| i + 1);
+    json!({ "line": line, "character": character })
+}
+
+/// Asks for completion until `ready` holds for the answer (the index loads in the background).
+fn completion_until(
+    server: &mut Server,
+    uri: &str,
+    position: Value,
+    ready: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let answer = server.request(
+            "textDocument/completion",
+            json!({ "textDocument": { "uri": uri }, "position": position }),
+        );
+        if ready(&answer) {
+            return answer;
+        }
+        assert!(Instant::now() < deadline, "the package index never answered; last: {answer}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn item<'a>(answer: &'a Value, label: &str) -> Option<&'a Value> {
+    answer["items"].as_array()?.iter().find(|i| i["label"] == label)
+}
+
+#[test]
+fn completion_and_hover_from_the_index_of_a_locked_nixpkgs() {
+    let Some(nix) = nix() else { return };
+    let dir = std::env::temp_dir().join(format!("flake-lsp-pkgs-e2e-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let root = dir.join("project");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("flake.nix"), FLAKE).unwrap();
+    for args in [&["init", "-q"][..], &["add", "-A"][..]] {
+        assert!(Command::new("git").args(args).current_dir(&root).status().unwrap().success());
+    }
+    let cache = dir.join("cache");
+    let mut server = Server::start_with(&[
+        ("FLAKE_LSP_NIX", nix.to_str().unwrap()),
+        ("XDG_CACHE_HOME", cache.to_str().unwrap()),
+        ("XDG_DATA_HOME", dir.join("data").to_str().unwrap()),
+    ]);
+    server.request(
+        "initialize",
+        json!({
+            "processId": null,
+            "rootUri": file_uri(&root),
+            "capabilities": { "window": { "workDoneProgress": true } },
+            "initializationOptions": { "flakeLsp": { "environment": {
+                "trusted": false,
+                "overrideInputs": { "nixpkgs": locked_fixture(&nix) }
+            } } }
+        }),
+    );
+    server.notify("initialized", json!({}));
+    let uri = file_uri(&root.join("flake.nix"));
+    server.open(&uri, FLAKE);
+
+    // `pkgs.pyt`: python311 with its version, once the details are in.
+    let answer = completion_until(&mut server, &uri, after(FLAKE, "pkgs.python311 pkgs.pyt"), |a| {
+        item(a, "python311").is_some_and(|i| i["detail"] == "3.11.2")
+    });
+    let python = item(&answer, "python311").unwrap();
+    assert!(python["documentation"]["value"].as_str().unwrap().contains("https://"), "{python}");
+    assert!(item(&answer, "python311Packages").is_some(), "{answer}");
+    assert!(item(&answer, "hello").is_none(), "only names with the typed word: {answer}");
+
+    // Hover on `pkgs.hello`: description and homepage.
+    let hover = server.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri }, "position": after(FLAKE, "default = pkgs.hel") }),
+    );
+    let markdown = hover["contents"]["value"].as_str().unwrap_or_else(|| panic!("{hover}"));
+    assert!(markdown.contains("**`hello`**"), "{markdown}");
+    assert!(markdown.contains("friendly greeting"), "{markdown}");
+    assert!(markdown.contains("https://www.gnu.org/software/hello/"), "{markdown}");
+    assert!(markdown.contains("file:///nix/store/"), "{markdown}");
+
+    // A nested set, listed when first asked for.
+    let nested = completion_until(&mut server, &uri, after(FLAKE, "python311Packages.pi"), |a| {
+        item(a, "pip").is_some_and(|i| !i["detail"].is_null())
+    });
+    assert!(item(&nested, "pip").is_some(), "{nested}");
+
+    // The index of this locked nixpkgs is on disk, top level and the nested set, complete.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let files = loop {
+        let files: Vec<PathBuf> = std::fs::read_dir(cache.join("flake-lsp/pkgs"))
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        let indexes: Vec<PathBuf> = files
+            .into_iter()
+            .filter(|f| f.file_name().is_some_and(|n| n.to_string_lossy().starts_with("index-")))
+            .collect();
+        if indexes.len() >= 2 || Instant::now() > deadline {
+            break indexes;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(files.len(), 2, "{files:?}");
+    let text = files.iter().map(|f| std::fs::read_to_string(f).unwrap()).collect::<String>();
+    assert!(text.contains("\npython311\tp\t") && text.contains("\npip\tp\t"), "{text}");
+    assert!(server.shutdown().success());
+
+    // A second server reads the index from disk: complete at the first request.
+    let mut server = Server::start_with(&[
+        ("FLAKE_LSP_NIX", nix.to_str().unwrap()),
+        ("XDG_CACHE_HOME", cache.to_str().unwrap()),
+        ("XDG_DATA_HOME", dir.join("data").to_str().unwrap()),
+    ]);
+    server.request(
+        "initialize",
+        json!({
+            "processId": null,
+            "rootUri": file_uri(&root),
+            "capabilities": {},
+            "initializationOptions": { "flakeLsp": { "environment": {
+                "trusted": false,
+                "overrideInputs": { "nixpkgs": locked_fixture(&nix) }
+            } } }
+        }),
+    );
+    server.notify("initialized", json!({}));
+    server.open(&uri, FLAKE);
+    let again = completion_until(&mut server, &uri, after(FLAKE, "pkgs.python311 pkgs.pyt"), |a| {
+        item(a, "python311").is_some()
+    });
+    assert_eq!(item(&again, "python311").unwrap()["detail"], "3.11.2", "from disk, with details: {again}");
+    assert_eq!(again["isIncomplete"], false, "{again}");
+    assert!(server.shutdown().success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_unlocked_override_is_indexed_in_memory() {
+    let Some(nix) = nix() else { return };
+    let dir = std::env::temp_dir().join(format!("flake-lsp-pkgs-e2e-path-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let root = dir.join("project");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("flake.nix"), FLAKE).unwrap();
+    for args in [&["init", "-q"][..], &["add", "-A"][..]] {
+        assert!(Command::new("git").args(args).current_dir(&root).status().unwrap().success());
+    }
+    let cache = dir.join("cache");
+    let mut server = Server::start_with(&[
+        ("FLAKE_LSP_NIX", nix.to_str().unwrap()),
+        ("XDG_CACHE_HOME", cache.to_str().unwrap()),
+        ("XDG_DATA_HOME", dir.join("data").to_str().unwrap()),
+    ]);
+    let nixpkgs = format!("path:{}", repo_root().join("tests/fixtures/nixpkgs").display());
+    server.request(
+        "initialize",
+        json!({
+            "processId": null,
+            "rootUri": file_uri(&root),
+            "capabilities": {},
+            "initializationOptions": { "flakeLsp": { "environment": {
+                "trusted": false,
+                "overrideInputs": { "nixpkgs": nixpkgs }
+            } } }
+        }),
+    );
+    server.notify("initialized", json!({}));
+    let uri = file_uri(&root.join("flake.nix"));
+    server.open(&uri, FLAKE);
+    let answer = completion_until(&mut server, &uri, after(FLAKE, "pkgs.python311 pkgs.pyt"), |a| {
+        item(a, "python311").is_some_and(|i| i["detail"] == "3.11.2")
+    });
+    assert_eq!(answer["isIncomplete"], false, "{answer}");
+    // Nothing on disk for a reference that is not locked.
+    let on_disk = std::fs::read_dir(cache.join("flake-lsp/pkgs"))
+        .map(|d| {
+            d.filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().starts_with("index-")).count()
+        })
+        .unwrap_or(0);
+    assert_eq!(on_disk, 0);
+    assert!(server.shutdown().success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A package that aborts (which `tryEval` cannot catch) costs only itself; one that throws
+/// (unfree, broken) is kept as a name without details.
+#[test]
+fn a_broken_package_does_not_fail_the_listing() {
+    use flake_lsp::pkgs::load::{load, Source};
+    use flake_lsp::pkgs::Entry;
+    let Some(nix) = nix() else { return };
+    let dir = std::env::temp_dir().join(format!("flake-lsp-pkgs-e2e-broken-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let package = |name: &str| {
+        format!(
+            r#"{name} = derivation {{ name = "{name}-1.0"; pname = "{name}"; version = "1.0"; system = "x"; builder = "/bin/sh"; }} // {{ meta.description = "the {name}"; meta.homepage = [ "https://{name}.example" ]; meta.license = [ {{ spdxId = "MIT"; }} {{ fullName = "Other"; }} ]; }};"#
+        )
+    };
+    let mut set = String::new();
+    for i in 0..9 {
+        set.push_str(&package(&format!("p{i}")));
+    }
+    set.push_str(r#"aborts = abort "no"; throws = throw "unfree"; lib = { x = 1; }; "#);
+    set.push_str(r#"nested = { recurseForDerivations = true; "#);
+    set.push_str(&package("inner"));
+    set.push_str("};");
+    std::fs::write(
+        dir.join("flake.nix"),
+        format!("{{ outputs = _: {{ legacyPackages.x86_64-linux = {{ {set} }}; }}; }}"),
+    )
+    .unwrap();
+    let source = Source {
+        nix: flake_lsp::nix::Nix::at(&nix),
+        reference: format!("path:{}", dir.display()),
+        system: "x86_64-linux".into(),
+        cache_dir: None,
+    };
+    let cancel = std::sync::atomic::AtomicBool::new(false);
+    let set = load(&source, &[], &cancel, &mut |_| {}, &mut |_, _| {}).unwrap();
+    assert!(set.is_complete());
+    assert_eq!(set.names().len(), 13);
+    let p3 = set.package("p3").unwrap();
+    assert_eq!(p3.version(), Some("1.0"));
+    assert_eq!(p3.homepage(), Some("https://p3.example"));
+    assert_eq!(p3.license(), Some("MIT, Other"));
+    assert_eq!(set.entry("aborts"), Some(Entry::Other));
+    assert_eq!(set.entry("throws"), Some(Entry::Other));
+    assert_eq!(set.entry("lib"), Some(Entry::Other));
+    assert_eq!(set.entry("nested"), Some(Entry::Set));
+    let nested = load(&source, &["nested".to_string()], &cancel, &mut |_| {}, &mut |_, _| {}).unwrap();
+    assert_eq!(nested.package("inner").unwrap().description(), Some("the inner"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
