@@ -4,6 +4,7 @@
 //! `ide` (features over them, free of LSP types), `lsp` (the protocol adapter) and `cli`.
 //! See docs/architecture.md.
 
+pub mod children;
 pub mod cli;
 pub mod env;
 pub mod eval;

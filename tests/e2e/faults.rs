@@ -60,11 +60,8 @@ fn environment(server: &mut Server, states: &[&str]) -> Value {
     server.wait_for(is)["params"].clone()
 }
 
-#[test]
-fn nix_killed_in_the_middle_of_a_build() {
-    let Some(nix) = nix() else { return };
-    let marker = format!("flake-lsp-slow-build-{}", std::process::id());
-    let flake = format!(
+fn slow_flake(marker: &str) -> String {
+    format!(
         r#"{{
   outputs = {{ self }}: {{
     devShells.x86_64-linux.default = derivation {{
@@ -75,7 +72,25 @@ fn nix_killed_in_the_middle_of_a_build() {
   }};
 }}
 "#
-    );
+    )
+}
+
+/// Waits until a process whose command line holds `marker` runs.
+fn wait_for_process(marker: &str) -> bool {
+    for _ in 0..600 {
+        if Command::new("pgrep").args(["-f", marker]).output().unwrap().status.success() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    false
+}
+
+#[test]
+fn nix_killed_in_the_middle_of_a_build() {
+    let Some(nix) = nix() else { return };
+    let marker = format!("flake-lsp-slow-build-{}", std::process::id());
+    let flake = slow_flake(&marker);
     let dir = project("killed", &flake);
     let mut server = start(&dir, &nix, &dir.join("cache"));
     environment(&mut server, &["realising"]);
@@ -101,6 +116,21 @@ fn nix_killed_in_the_middle_of_a_build() {
     server.open(&uri, &flake);
     server.diagnostics(&uri, 1);
     assert!(server.shutdown().success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn nothing_outlives_the_server() {
+    let Some(nix) = nix() else { return };
+    let marker = format!("flake-lsp-orphan-build-{}", std::process::id());
+    let dir = project("orphan", &slow_flake(&marker));
+    let mut server = start(&dir, &nix, &dir.join("cache"));
+    environment(&mut server, &["realising"]);
+    assert!(wait_for_process(&marker), "the build started");
+    assert!(server.shutdown().success());
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let left = Command::new("pgrep").args(["-af", &marker]).output().unwrap();
+    assert!(!left.status.success(), "left behind: {}", String::from_utf8_lossy(&left.stdout));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

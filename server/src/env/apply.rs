@@ -159,6 +159,7 @@ pub fn run_script(
         .spawn()
         .map_err(|e| ApplyError::Spawn(e.to_string()))?;
     let group = child.id() as i32;
+    let _registered = crate::children::register(group);
     let deadline = Instant::now() + options.timeout;
     let status = loop {
         match child.try_wait() {

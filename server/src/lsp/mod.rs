@@ -79,6 +79,8 @@ pub fn serve_stdio() {
             .await;
     });
     // Blocking tasks still analysing a document must not keep the process alive.
+    // The client closed the stream without `exit`: still leave nothing running behind.
+    crate::children::kill_all();
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
 }
 

@@ -65,7 +65,11 @@ where
             "shutdown" => self.shutdown_requested = true,
             // tower-lsp's serve loop keeps waiting for input after `exit`: leave now, with the
             // status the specification asks for.
-            "exit" => std::process::exit(if self.shutdown_requested { 0 } else { 1 }),
+            "exit" => {
+                // No Nix build or shellHook outlives the server.
+                crate::children::kill_all();
+                std::process::exit(if self.shutdown_requested { 0 } else { 1 })
+            }
             _ => {}
         }
         // Runs synchronously, in the order messages arrive.

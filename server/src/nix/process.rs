@@ -29,7 +29,9 @@ pub(super) enum RunError {
 /// Runs `cmd` with no stdin, capturing its output; kills its process group after `timeout`.
 pub(super) fn run(mut cmd: Command, timeout: Duration) -> Result<Output, RunError> {
     cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
+    let _slot = crate::children::nix_slot();
     let mut child = cmd.spawn().map_err(RunError::Spawn)?;
+    let _registered = crate::children::register(child.id() as i32);
     // Read both pipes while waiting: a child that fills one would otherwise block forever.
     let stdout = child.stdout.take().map(read_all);
     let stderr = child.stderr.take().map(read_all);
@@ -50,7 +52,9 @@ pub(super) fn run_streaming(
     on_line: &mut dyn FnMut(&str),
 ) -> Result<Output, RunError> {
     cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
+    let _slot = crate::children::nix_slot();
     let mut child = cmd.spawn().map_err(RunError::Spawn)?;
+    let _registered = crate::children::register(child.id() as i32);
     let stdout = child.stdout.take().map(read_all);
     let (tx, rx) = mpsc::channel::<String>();
     let stderr_reader = child.stderr.take().map(|pipe| {
@@ -132,12 +136,9 @@ fn collect(reader: Option<JoinHandle<Vec<u8>>>) -> String {
 }
 
 fn kill_group(child: &mut Child) {
+    // SIGTERM first, so that Nix stops the builders it started in sessions of their own.
     if let Ok(pid) = i32::try_from(child.id()) {
-        // SAFETY: kill(2) takes plain integers and touches no memory of ours; a negative pid
-        // names the process group, which `process_group(0)` made equal to the child's pid.
-        unsafe {
-            libc::kill(-pid, libc::SIGKILL);
-        }
+        crate::children::terminate(&[pid]);
     }
     // In case the group could not be signalled, at least the child itself.
     let _ = child.kill();
