@@ -348,8 +348,22 @@ fn an_untracked_flake_is_reported_and_tracked_by_the_quick_fix() {
                 .as_array()
                 .is_some_and(|d| d.iter().any(|d| d["code"] == "untracked_file"))
     });
-    let diag = untracked["params"]["diagnostics"][0].clone();
+    let diag = untracked["params"]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "untracked_file")
+        .unwrap()
+        .clone();
     assert_eq!(diag["range"]["start"]["line"], 0);
+    // Nix cannot see the flake, and evaluating it says so.
+    server.wait_for(|m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == uri.as_str()
+            && m["params"]["diagnostics"]
+                .as_array()
+                .is_some_and(|d| d.iter().any(|d| d["code"] == "eval_error"))
+    });
     assert!(diag["message"].as_str().unwrap().contains("not tracked by git"), "{diag}");
     // The file flake.nix imports is reported too.
     let shell = file_uri(&dir.join("nix/shell.nix"));
@@ -384,7 +398,7 @@ fn an_untracked_flake_is_reported_and_tracked_by_the_quick_fix() {
             && m["params"]["uri"] == uri.as_str()
             && m["params"]["diagnostics"]
                 .as_array()
-                .is_some_and(|d| d.iter().all(|d| d["code"] != "untracked_file"))
+                .is_some_and(|d| d.iter().all(|d| d["code"] != "untracked_file" && d["code"] != "eval_error"))
     });
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -456,4 +470,62 @@ fn evaluation_errors_with(nix: &Path) {
                 .is_some_and(|d| d.iter().all(|d| d["code"] != "eval_error"))
             && !m["params"]["diagnostics"].is_null()
     });
+}
+
+#[test]
+fn evaluation_errors_of_every_kind_on_both_nix_versions() {
+    for nix in nixes() {
+        let name = nix.file_name().unwrap().to_string_lossy().to_string();
+        // (what, flake.nix's shell packages line, nix/extra.nix, where the error must be: file, line text)
+        let cases: &[(&str, &str, &str, &str, &str)] = &[
+            ("type", "packages = [ pkgs.python311 ] ++ (1 + \"a\");", "{ }", "flake.nix", "1 + \"a\""),
+            (
+                "imported",
+                "packages = [ pkgs.python311 ] ++ (import ./nix/extra.nix);",
+                "[ (2 * true) ]",
+                "nix/extra.nix",
+                "2 * true",
+            ),
+            (
+                "undefined",
+                "packages = [ pkgs.python311 notDefinedAnywhere ];",
+                "{ }",
+                "flake.nix",
+                "notDefinedAnywhere",
+            ),
+        ];
+        for (what, line, extra, file, needle) in cases {
+            let ws = Workspace::new(&format!("evalkind-{what}-{name}"));
+            let flake = FLAKE.replace("packages = [ pkgs.python311 ];", line);
+            std::fs::write(ws.root().join("flake.nix"), &flake).unwrap();
+            std::fs::create_dir_all(ws.root().join("nix")).unwrap();
+            std::fs::write(ws.root().join("nix/extra.nix"), extra).unwrap();
+            assert!(Command::new("git")
+                .args(["add", "-A"])
+                .current_dir(ws.root())
+                .status()
+                .unwrap()
+                .success());
+            let mut server = ws.server(&nix, false);
+            let uri = file_uri(&ws.root().join(file));
+            let text = std::fs::read_to_string(ws.root().join(file)).unwrap();
+            server.open(&uri, &text);
+            let published = server.wait_for(|m| {
+                m["method"] == "textDocument/publishDiagnostics"
+                    && m["params"]["uri"] == uri.as_str()
+                    && m["params"]["diagnostics"]
+                        .as_array()
+                        .is_some_and(|d| d.iter().any(|d| d["code"] == "eval_error"))
+            });
+            let diag = published["params"]["diagnostics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|d| d["code"] == "eval_error")
+                .unwrap()
+                .clone();
+            let want = text.lines().position(|l| l.contains(needle)).unwrap();
+            assert_eq!(diag["range"]["start"]["line"], want, "{what} on {name}: {diag}");
+        }
+    }
 }

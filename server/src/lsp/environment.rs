@@ -754,8 +754,12 @@ impl Backend {
             if let Ok(uri) = Url::from_file_path(&file) {
                 self.check_tracking(uri);
             }
-            if let Some(root) = find_root(&file).filter(|r| self.state().environments.roots.contains_key(r)) {
-                self.env_start(root, false).await;
+            if let Some(root) = find_root(&file) {
+                // Nix can see the file now: evaluate again, and realise if it is tracked.
+                self.eval_schedule(root.clone());
+                if self.state().environments.roots.contains_key(&root) {
+                    self.env_start(root, false).await;
+                }
             }
             return Ok(None);
         }
