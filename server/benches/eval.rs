@@ -64,8 +64,11 @@ fn main() {
 fn copy_seed(flake: &Path) -> PathBuf {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir()
-        .join(format!("flake-lsp-bench-eval-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
+    let dir = std::env::temp_dir().join(format!(
+        "flake-lsp-bench-eval-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::copy(flake, dir.join("flake.nix")).unwrap();
     for args in [&["init", "-q"][..], &["add", "-A"][..]] {

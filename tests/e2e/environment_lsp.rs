@@ -529,3 +529,59 @@ fn evaluation_errors_of_every_kind_on_both_nix_versions() {
         }
     }
 }
+
+#[test]
+fn a_hanging_evaluation_is_stopped_by_the_next_edit() {
+    let Some(nix) = nix() else { return };
+    // A server that accepts connections and never answers: fetching from it hangs.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let ws = Workspace::new("hang");
+    let flake = FLAKE.replace(
+        "packages = [ pkgs.python311 ];",
+        &format!(
+            "packages = [ pkgs.python311 ] ++ (import (builtins.fetchTarball {{ url = \"http://127.0.0.1:{port}/never.tar.gz\"; sha256 = \"0000000000000000000000000000000000000000000000000000\"; }}));"
+        ),
+    );
+    std::fs::write(ws.root().join("flake.nix"), &flake).unwrap();
+    assert!(Command::new("git").args(["add", "-A"]).current_dir(ws.root()).status().unwrap().success());
+    let mut server = ws.server(&nix, false);
+    let uri = file_uri(&ws.root().join("flake.nix"));
+    server.open(&uri, &flake);
+    // The evaluation is running (and hanging).
+    let ours = format!("{}#", ws.root().display());
+    let mut running = false;
+    for _ in 0..600 {
+        if Command::new("pgrep").args(["-f", &ours]).output().unwrap().status.success() {
+            running = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(running, "the evaluation started");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    // The server answers meanwhile.
+    let completion = server.request(
+        "textDocument/completion",
+        json!({ "textDocument": { "uri": uri }, "position": { "line": 6, "character": 8 } }),
+    );
+    assert!(!completion.is_null());
+    // The next edit stops it; no Nix process is left.
+    server.change(&uri, 2, json!([{ "text": format!("{flake}\n") }]));
+    let mut gone = false;
+    for _ in 0..200 {
+        if !Command::new("pgrep").args(["-f", &ours]).output().unwrap().status.success() {
+            gone = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(gone, "the evaluation was stopped");
+    assert!(server.shutdown().success());
+}

@@ -1000,6 +1000,15 @@ impl Backend {
         });
     }
 
+    /// An edit makes the evaluation under way for its flake pointless (its errors would point
+    /// into old text): it is stopped; the next save evaluates again.
+    pub(crate) fn eval_cancel_for(&self, path: &Path) {
+        let Some(root) = find_root(path) else { return };
+        if let Some(entry) = self.state().environments.evaluations.get(&root) {
+            entry.1.store(true, Ordering::Release);
+        }
+    }
+
     /// A watched file changed: environments that depend on it are realised again.
     pub(crate) async fn env_files_changed(&self, paths: Vec<PathBuf>) {
         let envs = &self.state().environments;

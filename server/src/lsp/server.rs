@@ -544,6 +544,9 @@ impl LanguageServer for Backend {
         let uri = params.text_document.uri;
         self.schedule_diagnostics(uri.clone());
         self.refresh_flake_beside_lock(&uri);
+        if let Ok(path) = uri.to_file_path() {
+            self.eval_cancel_for(&path);
+        }
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
