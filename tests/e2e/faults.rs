@@ -177,3 +177,40 @@ fn the_flake_directory_deleted_while_open() {
     assert!(server.shutdown().success());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_too_old_nix_is_said_once_and_the_language_features_work() {
+    let dir = project("old-nix", "{\n  outputs = { self }: let unused = 1; in { };\n}\n");
+    let fake = dir.join("nix");
+    std::fs::write(&fake, "#!/bin/sh\necho 'nix (Nix) 2.3.16'\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let cache = dir.join("cache");
+    let mut server = Server::start_with(&[
+        ("XDG_CACHE_HOME", cache.to_str().unwrap()),
+        ("XDG_DATA_HOME", dir.join("data").to_str().unwrap()),
+    ]);
+    server.request(
+        "initialize",
+        json!({
+            "processId": null,
+            "rootUri": file_uri(&dir.join("project")),
+            "capabilities": {},
+            "initializationOptions": { "flakeLsp": {
+                "nix": { "path": fake },
+                "environment": { "trusted": true } } }
+        }),
+    );
+    server.notify("initialized", json!({}));
+    let failed = environment(&mut server, &["failed", "ready"]);
+    assert!(failed["error"].as_str().unwrap().contains("2.3.16 at"), "{failed}");
+    assert!(failed["error"].as_str().unwrap().contains("too old"), "{failed}");
+    let shown = server.notification("window/showMessage");
+    assert!(shown["params"]["message"].as_str().unwrap().contains("too old"), "{shown}");
+    let uri = file_uri(&dir.join("project/flake.nix"));
+    server.open(&uri, "{\n  outputs = { self }: let unused = 1; in { };\n}\n");
+    let diags = server.diagnostics(&uri, 1);
+    assert!(diags.iter().any(|d| d["code"] == "unused_binding"), "{diags:?}");
+    assert!(server.shutdown().success());
+    let _ = std::fs::remove_dir_all(&dir);
+}

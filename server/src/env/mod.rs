@@ -117,6 +117,8 @@ pub struct EnvConfig {
     pub run_hook: bool,
     pub hook_timeout: Duration,
     pub nix: NixOptions,
+    /// The `nix` binary to use instead of `FLAKE_LSP_NIX` or PATH.
+    pub nix_path: Option<PathBuf>,
     /// Every flake counts as trusted (the editor said the workspace is: VS Code's Workspace
     /// Trust). The trust store is not changed.
     pub assume_trusted: bool,
@@ -129,10 +131,14 @@ impl Default for EnvConfig {
             run_hook: true,
             hook_timeout: ApplyOptions::default().timeout,
             nix: NixOptions::default(),
+            nix_path: None,
             assume_trusted: false,
         }
     }
 }
+
+/// The oldest Nix flake-lsp works with: flakes, `print-dev-env --profile`, internal-json logs.
+pub const MIN_NIX: crate::nix::NixVersion = crate::nix::NixVersion { major: 2, minor: 4, patch: 0 };
 
 pub struct Engine {
     pub config: EnvConfig,
@@ -176,8 +182,23 @@ impl Engine {
     fn nix(&self) -> Result<&(Nix, String), String> {
         self.nix
             .get_or_init(|| {
-                let nix = Nix::locate().map_err(|e| e.to_string())?;
-                let version = nix.version(Duration::from_secs(30)).map_err(|e| e.to_string())?;
+                let nix = match &self.config.nix_path {
+                    Some(path) => Nix::at(path),
+                    None => Nix::locate().map_err(|e| e.to_string())?,
+                };
+                let version = nix.version(Duration::from_secs(30)).map_err(|e| match e {
+                    NixError::NotFound => format!(
+                        "nix was not found at {}: install Nix, or correct flakeLsp.nix.path",
+                        nix.program().display()
+                    ),
+                    other => other.to_string(),
+                })?;
+                if version < MIN_NIX {
+                    return Err(format!(
+                        "Nix {version} at {} is too old: flake-lsp needs Nix {MIN_NIX} or newer (flakes, print-dev-env --profile)",
+                        nix.program().display()
+                    ));
+                }
                 Ok((nix, version.to_string()))
             })
             .as_ref()

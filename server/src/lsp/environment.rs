@@ -58,12 +58,23 @@ pub struct EnvSettings {
     pub run_shell_hook: Option<bool>,
     pub timeout: Option<f64>,
     pub override_inputs: Vec<(String, String)>,
+    /// `flakeLsp.nix.path`.
+    pub nix_path: Option<String>,
 }
 
 impl EnvSettings {
     /// `None` when the settings do not mention the environment at all.
     pub fn from_settings(settings: &Value) -> Option<EnvSettings> {
-        let section = settings.get("flakeLsp").unwrap_or(settings).get("environment")?;
+        let top = settings.get("flakeLsp").unwrap_or(settings);
+        let nix_path = top
+            .get("nix")
+            .and_then(|n| n.get("path"))
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
+        let Some(section) = top.get("environment") else {
+            return nix_path.map(|p| EnvSettings { nix_path: Some(p), ..EnvSettings::default() });
+        };
         let mut out = EnvSettings {
             enable: section.get("enable").and_then(Value::as_bool),
             trusted: section.get("trusted").and_then(Value::as_bool),
@@ -71,6 +82,7 @@ impl EnvSettings {
             run_shell_hook: section.get("runShellHook").and_then(Value::as_bool),
             timeout: section.get("timeout").and_then(Value::as_f64).filter(|t| *t > 0.0),
             override_inputs: Vec::new(),
+            nix_path,
         };
         if let Some(map) = section.get("overrideInputs").and_then(Value::as_object) {
             for (name, reference) in map {
@@ -91,6 +103,7 @@ impl EnvSettings {
             run_hook: self.run_shell_hook.unwrap_or(true),
             hook_timeout: self.timeout.map_or(defaults.hook_timeout, Duration::from_secs_f64),
             nix,
+            nix_path: self.nix_path.as_ref().map(PathBuf::from),
             assume_trusted: self.trusted.unwrap_or(false),
         }
     }
@@ -118,6 +131,8 @@ pub struct Environments {
     diagnostics: DashMap<PathBuf, Vec<EnvDiagnostic>>,
     progress: AtomicBool,
     next_token: AtomicU64,
+    /// Whether the user was told that Nix is missing or too old (once per session).
+    nix_problem_shown: AtomicBool,
     /// Realisations the user can cancel from the progress UI, by token.
     cancellable: DashMap<String, Arc<AtomicBool>>,
     /// Diagnostics from evaluating the flakes, by file.
@@ -515,6 +530,18 @@ impl Backend {
     /// Sends `flake/environment`, remembers it, and updates the environment diagnostics.
     pub(crate) async fn env_publish(&self, env: Environment) {
         let envs = &self.state().environments;
+        let nix_problem = env.state == EnvState::Failed
+            && env
+                .error
+                .as_deref()
+                .is_some_and(|e| e.contains("nix was not found") || e.contains("is too old"));
+        if nix_problem && !envs.nix_problem_shown.swap(true, Ordering::AcqRel) {
+            let message = format!(
+                "flake-lsp: {}. The dev shell and evaluation are off; the language features keep working.",
+                env.error.as_deref().unwrap_or_default()
+            );
+            self.client().show_message(MessageType::WARNING, message).await;
+        }
         let root = env.root.clone();
         let flake = root.join("flake.nix");
         let mut by_file: HashMap<PathBuf, Vec<EnvDiagnostic>> = HashMap::new();
