@@ -291,3 +291,55 @@ fn a_broken_package_does_not_fail_the_listing() {
     assert_eq!(nested.package("inner").unwrap().description(), Some("the inner"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_seed_flake_completes_and_explains_its_packages() {
+    let Some(nix) = nix() else { return };
+    let dir = std::env::temp_dir().join(format!("flake-lsp-pkgs-e2e-seed-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let root = dir.join("project");
+    std::fs::create_dir_all(&root).unwrap();
+    let seed = std::fs::read_to_string(seeds().join("000-devops-renaissance/flake.nix")).unwrap();
+    // The user is typing a package into the seed's `with pkgs; [ … ]` list.
+    let typing = seed.replacen("        python311\n", "        python311\n        pyt\n", 1);
+    std::fs::write(root.join("flake.nix"), &seed).unwrap();
+    for args in [&["init", "-q"][..], &["add", "-A"][..]] {
+        assert!(Command::new("git").args(args).current_dir(&root).status().unwrap().success());
+    }
+    let fixtures = repo_root().join("tests/fixtures");
+    let mut server = Server::start_with(&[
+        ("FLAKE_LSP_NIX", nix.to_str().unwrap()),
+        ("XDG_CACHE_HOME", dir.join("cache").to_str().unwrap()),
+        ("XDG_DATA_HOME", dir.join("data").to_str().unwrap()),
+    ]);
+    server.request(
+        "initialize",
+        json!({
+            "processId": null,
+            "rootUri": file_uri(&root),
+            "capabilities": {},
+            "initializationOptions": { "flakeLsp": { "environment": {
+                "trusted": false,
+                "overrideInputs": {
+                    "nixpkgs": format!("path:{}", fixtures.join("nixpkgs").display()),
+                    "flake-utils": format!("path:{}", fixtures.join("flake-utils").display())
+                }
+            } } }
+        }),
+    );
+    server.notify("initialized", json!({}));
+    let uri = file_uri(&root.join("flake.nix"));
+    server.open(&uri, &typing);
+    let answer = completion_until(&mut server, &uri, after(&typing, "        pyt"), |a| {
+        item(a, "python311").is_some_and(|i| i["detail"] == "3.11.2")
+    });
+    assert!(item(&answer, "python311").is_some(), "{answer}");
+    // Hover on `python311` in the list: its description and homepage.
+    let at = after(&typing, "commonPackages = with pkgs; [\n        python3");
+    let hover =
+        server.request("textDocument/hover", json!({ "textDocument": { "uri": uri }, "position": at }));
+    let markdown = hover["contents"]["value"].as_str().unwrap_or_default();
+    assert!(markdown.contains("python311") && markdown.contains("https://"), "{markdown}");
+    assert!(server.shutdown().success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
