@@ -214,3 +214,62 @@ fn a_too_old_nix_is_said_once_and_the_language_features_work() {
     assert!(server.shutdown().success());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_garbage_collected_environment_is_realised_again() {
+    let Some(nix) = nix() else { return };
+    // A shell of its own (the marker makes its store path unique to this run).
+    let marker = format!("gc-{}", std::process::id());
+    let flake = format!(
+        "{{\n  outputs = {{ self }}: {{\n    devShells.x86_64-linux.default = derivation {{\n      name = \"shell\"; system = \"x86_64-linux\"; builder = \"/bin/bash\"; outputs = [ \"out\" ];\n      MARKER = \"{marker}\";\n    }};\n  }};\n}}\n"
+    );
+    let dir = project("gc", &flake);
+    let cache = dir.join("cache");
+    let mut server = start(&dir, &nix, &cache);
+    let ready = environment(&mut server, &["ready", "failed"]);
+    assert_eq!(ready["state"], "ready", "{ready}");
+    assert!(server.shutdown().success());
+    // Collect the environment: drop its GC roots (the profile links), delete the store path.
+    let entry_dir = std::fs::read_dir(cache.join("flake-lsp/env")).unwrap().next().unwrap().unwrap().path();
+    let target = std::fs::canonicalize(entry_dir.join("profile")).unwrap();
+    for link in std::fs::read_dir(&entry_dir).unwrap().flatten() {
+        if link.file_name().to_string_lossy().starts_with("profile") {
+            std::fs::remove_file(link.path()).unwrap();
+        }
+    }
+    let deleted = Command::new("nix-store").arg("--delete").arg(&target).output().unwrap();
+    assert!(deleted.status.success(), "{}", String::from_utf8_lossy(&deleted.stderr));
+    assert!(!target.exists());
+    // The next start notices and realises again instead of serving a dead environment.
+    let mut server = start(&dir, &nix, &cache);
+    let again = environment(&mut server, &["ready", "failed"]);
+    assert_eq!(again["state"], "ready", "{again}");
+    assert_eq!(again["fromCache"], false);
+    assert_eq!(again["set"]["MARKER"], marker.as_str());
+    assert!(server.shutdown().success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn without_git_nothing_is_said_about_tracking() {
+    let dir = project("no-git", "{\n  outputs = { self }: { };\n}\n");
+    // Untracked, but git cannot be run: nothing to say, and no crash.
+    let _ = Command::new("git")
+        .args(["rm", "-q", "--cached", "flake.nix"])
+        .current_dir(dir.join("project"))
+        .status();
+    let mut server = Server::start_with(&[("PATH", "/nonexistent"), ("FLAKE_LSP_NIX", "/nonexistent/nix")]);
+    server.initialize(json!({}), json!({ "flakeLsp": { "environment": { "enable": false } } }));
+    let uri = file_uri(&dir.join("project/flake.nix"));
+    server.open(&uri, "{\n  outputs = { self }: { };\n}\n");
+    let diags = server.diagnostics(&uri, 1);
+    assert!(diags.iter().all(|d| d["code"] != "untracked_file"), "{diags:?}");
+    server.notify("textDocument/didSave", json!({ "textDocument": { "uri": uri } }));
+    let hover = server.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri }, "position": { "line": 1, "character": 3 } }),
+    );
+    assert!(hover.is_object(), "{hover}");
+    assert!(server.shutdown().success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
