@@ -25,6 +25,9 @@ use crate::env::{find_root, Engine, EnvConfig, EnvState, Environment};
 use crate::ide::{Code, Diagnostic};
 use crate::syntax::{LineCol, LineIndex, PositionEncoding, TextRange};
 
+/// A progress report from blocking work: a message and a percentage.
+pub(crate) type Report = (Option<String>, Option<u32>);
+
 /// Version of the `flake/*` surface (docs/protocol.md).
 pub const PROTOCOL_VERSION: u32 = 1;
 
@@ -442,29 +445,16 @@ impl Backend {
         let backend = self.clone_handle();
         tokio::spawn(async move {
             let token = backend.progress_begin(&root, cancel.clone()).await;
-            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(Option<String>, Option<u32>)>();
-            let work = {
+            let result = {
                 let (engine, root, cancel) = (engine.clone(), root.clone(), cancel.clone());
-                tokio::task::spawn_blocking(move || {
-                    engine.realise(&root, &cancel, &mut |p| {
-                        let _ = tx.send((p.message(), p.percentage()));
+                backend
+                    .run_with_progress(token, move |tx| {
+                        engine.realise(&root, &cancel, &mut |p| {
+                            let _ = tx.send((p.message(), p.percentage()));
+                        })
                     })
-                })
+                    .await
             };
-            tokio::pin!(work);
-            let result = loop {
-                tokio::select! {
-                    done = &mut work => break done,
-                    Some((message, percentage)) = rx.recv() => {
-                        if let Some(token) = &token {
-                            backend.progress_report(token, message, percentage).await;
-                        }
-                    }
-                }
-            };
-            if let Some(token) = &token {
-                backend.progress_end(token).await;
-            }
             let current = backend.state().environments.roots.get(&root).map(|r| r.generation);
             if current != Some(generation) {
                 return; // superseded: the newer realisation publishes
@@ -694,6 +684,36 @@ impl Backend {
             .await;
     }
 
+    /// Runs `work` on a blocking thread. What it sends on its channel is shown as progress on
+    /// `token` (when the client takes progress), which ends when the work does.
+    pub(crate) async fn run_with_progress<R, F>(
+        &self,
+        token: Option<NumberOrString>,
+        work: F,
+    ) -> std::result::Result<R, tokio::task::JoinError>
+    where
+        R: Send + 'static,
+        F: FnOnce(tokio::sync::mpsc::UnboundedSender<Report>) -> R + Send + 'static,
+    {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Report>();
+        let work = tokio::task::spawn_blocking(move || work(tx));
+        tokio::pin!(work);
+        let result = loop {
+            tokio::select! {
+                done = &mut work => break done,
+                Some((message, percentage)) = rx.recv() => {
+                    if let Some(token) = &token {
+                        self.progress_report(token, message, percentage).await;
+                    }
+                }
+            }
+        };
+        if let Some(token) = &token {
+            self.progress_end(token).await;
+        }
+        result
+    }
+
     /// The root a request names, or the only tracked one.
     fn env_root(&self, given: Option<&str>) -> Result<PathBuf> {
         let envs = &self.state().environments;
@@ -711,15 +731,20 @@ impl Backend {
         }
     }
 
+    /// The engine, or the error a `flake/*` request answers without one.
+    fn engine_or_error(&self) -> Result<Arc<Engine>> {
+        self.state().environments.engine().ok_or_else(|| {
+            request_failed(
+                "the environment engine is off (flakeLsp.environment.enable, or no cache directory)",
+            )
+        })
+    }
+
     /// `flake/realise`: realise now (from the cache unless `refresh`); answers with the state
     /// at the start, the result follows as `flake/environment`.
     pub(crate) async fn flake_realise(&self, params: RootParams) -> Result<Value> {
         let root = self.env_root(params.root.as_deref())?;
-        if self.state().environments.engine().is_none() {
-            return Err(request_failed(
-                "the environment engine is off (flakeLsp.environment.enable, or no cache directory)",
-            ));
-        }
+        self.engine_or_error()?;
         self.state().environments.roots.entry(root.clone()).or_default();
         self.env_start(root.clone(), params.refresh).await;
         Ok(json!({ "root": root, "started": true }))
@@ -728,11 +753,7 @@ impl Backend {
     /// `flake/shells`: the dev shells of the flake.
     pub(crate) async fn flake_shells(&self, params: RootParams) -> Result<ShellsResult> {
         let root = self.env_root(params.root.as_deref())?;
-        let engine = self
-            .state()
-            .environments
-            .engine()
-            .ok_or_else(|| request_failed("the environment engine is off"))?;
+        let engine = self.engine_or_error()?;
         let current = self.state().environments.last(&root).and_then(|e| e.shell);
         let r = root.clone();
         let shells = tokio::task::spawn_blocking(move || engine.shells(&r))
@@ -745,11 +766,7 @@ impl Backend {
     /// `flake/trust`: trust or distrust a flake; trusting realises it.
     pub(crate) async fn flake_trust(&self, params: TrustParams) -> Result<Value> {
         let root = self.env_root(params.root.as_deref())?;
-        let engine = self
-            .state()
-            .environments
-            .engine()
-            .ok_or_else(|| request_failed("the environment engine is off"))?;
+        let engine = self.engine_or_error()?;
         let decision = if params.trust { Decision::Trusted } else { Decision::Denied };
         engine
             .trust_store()
@@ -900,27 +917,23 @@ impl Backend {
     /// environment catch up.
     async fn update_lock(&self, root: PathBuf) -> Result<()> {
         let token = self.progress_begin(&root, Arc::new(AtomicBool::new(false))).await;
-        if let Some(token) = &token {
-            self.progress_report(token, Some("nix flake lock".into()), None).await;
-        }
         let dir = root.clone();
-        let result = tokio::task::spawn_blocking(move || {
-            let nix = crate::nix::Nix::locate()?;
-            let never = AtomicBool::new(false);
-            let target = dir.display().to_string();
-            nix.run_streaming(
-                &["flake", "lock", &target],
-                Some(&dir),
-                Duration::from_secs(1800),
-                &never,
-                &mut |_| {},
-            )
-        })
-        .await
-        .map_err(|e| request_failed(e.to_string()))?;
-        if let Some(token) = &token {
-            self.progress_end(token).await;
-        }
+        let result = self
+            .run_with_progress(token, move |tx| {
+                let _ = tx.send((Some("nix flake lock".into()), None));
+                let nix = crate::nix::Nix::locate()?;
+                let never = AtomicBool::new(false);
+                let target = dir.display().to_string();
+                nix.run_streaming(
+                    &["flake", "lock", &target],
+                    Some(&dir),
+                    Duration::from_secs(1800),
+                    &never,
+                    &mut |_| {},
+                )
+            })
+            .await
+            .map_err(|e| request_failed(e.to_string()))?;
         if let Err(e) = result {
             let message = format!("flake-lsp: updating flake.lock failed: {e}");
             self.client().show_message(MessageType::ERROR, message.clone()).await;

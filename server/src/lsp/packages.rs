@@ -34,9 +34,6 @@ impl Packages {
     }
 }
 
-/// Progress of one load, as sent from the blocking thread.
-type Report = (Option<String>, Option<u32>);
-
 impl Backend {
     /// Makes sure the flake at `root` has the index of its nixpkgs, loading it in the
     /// background when no flake had it yet.
@@ -96,10 +93,9 @@ impl Backend {
             if path.is_empty() { "nixpkgs".to_string() } else { format!("nixpkgs' {}", path.join(".")) };
         let token =
             self.progress_begin_titled(format!("Indexing the packages of {what}"), cancel.clone()).await;
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Report>();
-        let work = {
+        let result = {
             let (index, path) = (index.clone(), path.clone());
-            tokio::task::spawn_blocking(move || {
+            self.run_with_progress(token, move |tx| {
                 let _ = tx.send((Some("listing names".into()), None));
                 let mut on_names = |set| {
                     if path.is_empty() {
@@ -114,21 +110,8 @@ impl Backend {
                 };
                 load::load(&source, &path, &cancel, &mut on_names, &mut progress)
             })
+            .await
         };
-        tokio::pin!(work);
-        let result = loop {
-            tokio::select! {
-                done = &mut work => break done,
-                Some((message, percentage)) = rx.recv() => {
-                    if let Some(token) = &token {
-                        self.progress_report(token, message, percentage).await;
-                    }
-                }
-            }
-        };
-        if let Some(token) = &token {
-            self.progress_end(token).await;
-        }
         match result {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => {
