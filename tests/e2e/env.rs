@@ -9,29 +9,6 @@ use serde_json::Value;
 
 use crate::support::*;
 
-/// The Nix binaries to test with: `nix`, and `nix-latest` when installed.
-fn nixes() -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for candidate in ["/usr/bin/nix", "/usr/local/bin/nix-latest"] {
-        if Path::new(candidate).exists() {
-            out.push(PathBuf::from(candidate));
-        }
-    }
-    if out.is_empty() {
-        if let Ok(found) = Command::new("sh").args(["-c", "command -v nix"]).output() {
-            let path = String::from_utf8_lossy(&found.stdout).trim().to_string();
-            if !path.is_empty() {
-                out.push(PathBuf::from(path));
-            }
-        }
-    }
-    assert!(
-        !out.is_empty() || std::env::var_os("FLAKE_LSP_NO_NIX").is_some(),
-        "nix not found: run ../shared/tools/install-nix.sh (or set FLAKE_LSP_NO_NIX=1 to skip)"
-    );
-    out
-}
-
 /// A project directory with its own cache and data directories, removed afterwards.
 struct Project {
     dir: PathBuf,
@@ -72,18 +49,12 @@ impl Project {
             std::fs::write(root.join(path), text).unwrap();
         }
         let project = Project { dir, nix: nix.to_path_buf() };
-        project.git(&["init", "-q"]);
-        project.git(&["add", "-A"]);
+        git_repo(&project.root());
         project
     }
 
     fn root(&self) -> PathBuf {
         self.dir.join("project")
-    }
-
-    fn git(&self, args: &[&str]) {
-        let ok = Command::new("git").args(args).current_dir(self.root()).status().unwrap();
-        assert!(ok.success(), "git {args:?}");
     }
 
     fn env_command(&self, args: &[&str]) -> Command {

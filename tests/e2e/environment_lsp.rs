@@ -28,24 +28,6 @@ const FLAKE: &str = r#"{
 }
 "#;
 
-fn nix() -> Option<PathBuf> {
-    nixes().into_iter().next()
-}
-
-/// `nix` (2.8) and `nix-latest` (2.34), whichever are installed.
-fn nixes() -> Vec<PathBuf> {
-    let found: Vec<PathBuf> = ["/usr/bin/nix", "/usr/local/bin/nix-latest"]
-        .iter()
-        .map(PathBuf::from)
-        .filter(|p| p.exists())
-        .collect();
-    assert!(
-        !found.is_empty() || std::env::var_os("FLAKE_LSP_NO_NIX").is_some(),
-        "nix not found: run ../shared/tools/install-nix.sh (or set FLAKE_LSP_NO_NIX=1 to skip)"
-    );
-    found
-}
-
 struct Workspace {
     dir: PathBuf,
 }
@@ -57,9 +39,7 @@ impl Workspace {
         std::fs::create_dir_all(dir.join("project")).unwrap();
         std::fs::write(dir.join("project/flake.nix"), FLAKE).unwrap();
         let ws = Workspace { dir };
-        for args in [&["init", "-q"][..], &["add", "-A"][..]] {
-            assert!(Command::new("git").args(args).current_dir(ws.root()).status().unwrap().success());
-        }
+        git_repo(&ws.root());
         ws
     }
 
@@ -100,16 +80,6 @@ impl Drop for Workspace {
     }
 }
 
-/// The next `flake/environment` whose state is one of `states`.
-fn environment(server: &mut Server, states: &[&str]) -> Value {
-    let is =
-        |m: &Value| m["method"] == "flake/environment" && states.iter().any(|s| m["params"]["state"] == *s);
-    if let Some(i) = server.backlog.iter().position(is) {
-        return server.backlog.remove(i)["params"].clone();
-    }
-    server.wait_for(is)["params"].clone()
-}
-
 #[test]
 fn realising_then_ready_with_progress_then_from_the_cache() {
     for nix in nixes() {
@@ -120,9 +90,9 @@ fn realising_then_ready_with_progress_then_from_the_cache() {
 fn realising_then_ready_with(nix: &Path) {
     let ws = Workspace::new(&format!("ready-{}", nix.file_name().unwrap().to_string_lossy()));
     let mut server = ws.server(nix, true);
-    let realising = environment(&mut server, &["realising"]);
+    let realising = server.environment(&["realising"]);
     assert_eq!(realising["protocol"], 1);
-    let ready = environment(&mut server, &["ready", "failed"]);
+    let ready = server.environment(&["ready", "failed"]);
     assert_eq!(ready["state"], "ready", "{ready}");
     assert_eq!(ready["fromCache"], false);
     assert_eq!(ready["shell"], "devShells.x86_64-linux.default");
@@ -155,7 +125,7 @@ fn realising_then_ready_with(nix: &Path) {
 
     // A second start: ready from the cache, without realising.
     let mut server = ws.server(nix, true);
-    let again = environment(&mut server, &["ready", "realising", "stale"]);
+    let again = server.environment(&["ready", "realising", "stale"]);
     assert_eq!(again["state"], "ready", "{again}");
     assert_eq!(again["fromCache"], true);
     assert_eq!(again["set"], ready["set"]);
@@ -166,7 +136,7 @@ fn an_edit_on_disk_makes_it_stale_and_a_broken_flake_shows_where() {
     let Some(nix) = nix() else { return };
     let ws = Workspace::new("stale");
     let mut server = ws.server(&nix, true);
-    environment(&mut server, &["ready"]);
+    server.environment(&["ready"]);
     let flake = ws.root().join("flake.nix");
     let uri = file_uri(&flake);
     server.open(&uri, FLAKE);
@@ -176,9 +146,9 @@ fn an_edit_on_disk_makes_it_stale_and_a_broken_flake_shows_where() {
     let changed = FLAKE.replace("\"hello\"", "\"hello again\"");
     std::fs::write(&flake, &changed).unwrap();
     server.notify("workspace/didChangeWatchedFiles", json!({ "changes": [{ "uri": uri, "type": 2 }] }));
-    let stale = environment(&mut server, &["stale"]);
+    let stale = server.environment(&["stale"]);
     assert_eq!(stale["set"]["GREETING"], "hello", "the last good one meanwhile");
-    let ready = environment(&mut server, &["ready"]);
+    let ready = server.environment(&["ready"]);
     assert_eq!(ready["set"]["GREETING"], "hello again");
 
     // Broken: stale with the error, and an environment_failed diagnostic on its line.
@@ -231,7 +201,7 @@ fn an_untrusted_flake_is_asked_about_and_runs_nothing_until_trusted() {
     let ws = Workspace::new("trust");
     let mut server = ws.server(&nix, false);
     server.answers.push(("window/showMessageRequest".into(), json!({ "title": "Not now" })));
-    let untrusted = environment(&mut server, &["untrusted"]);
+    let untrusted = server.environment(&["untrusted"]);
     assert_eq!(untrusted["root"], ws.root().display().to_string());
     let asked = server.wait_for(|m| m["method"] == "window/showMessageRequest");
     assert!(asked["params"]["message"].as_str().unwrap().contains("trust"), "{asked}");
@@ -239,7 +209,7 @@ fn an_untrusted_flake_is_asked_about_and_runs_nothing_until_trusted() {
     assert!(!ws.dir.join("cache/flake-lsp/env").exists(), "nothing was realised");
 
     server.request("flake/trust", json!({ "root": file_uri(&ws.root()), "trust": true }));
-    let ready = environment(&mut server, &["ready", "failed"]);
+    let ready = server.environment(&["ready", "failed"]);
     assert_eq!(ready["state"], "ready", "{ready}");
     assert!(ws.root().join("hook-ran").exists());
 }
@@ -263,7 +233,7 @@ fn cancelling_from_the_progress_ui_stops_the_realisation() {
     }
     assert!(started.exists(), "the hook started");
     server.notify("window/workDoneProgress/cancel", json!({ "token": begin["params"]["token"] }));
-    let failed = environment(&mut server, &["failed", "ready"]);
+    let failed = server.environment(&["failed", "ready"]);
     assert_eq!(failed["state"], "failed", "{failed}");
     assert!(failed["error"].as_str().unwrap().contains("cancelled"), "{failed}");
     assert!(!ws.root().join("hook-ran").exists());
@@ -287,9 +257,7 @@ fn flake_lock_out_of_step_is_reported_and_updated_by_the_quick_fix() {
 "#;
     std::fs::write(dir.join("flake.nix"), &flake).unwrap();
     std::fs::write(dir.join("flake.lock"), lock).unwrap();
-    for args in [&["init", "-q"][..], &["add", "-A"][..]] {
-        assert!(Command::new("git").args(args).current_dir(&dir).status().unwrap().success());
-    }
+    git_repo(&dir);
     let mut server = Server::start_with(&[("FLAKE_LSP_NIX", nix.to_str().unwrap())]);
     server.initialize(json!({}), json!({ "flakeLsp": { "environment": { "enable": false } } }));
     let uri = file_uri(&dir.join("flake.nix"));

@@ -5,18 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::support::*;
-
-fn nix() -> Option<PathBuf> {
-    let found = ["/usr/bin/nix", "/usr/local/bin/nix-latest"].iter().map(PathBuf::from).find(|p| p.exists());
-    assert!(
-        found.is_some() || std::env::var_os("FLAKE_LSP_NO_NIX").is_some(),
-        "nix not found: run ../shared/tools/install-nix.sh (or set FLAKE_LSP_NO_NIX=1 to skip)"
-    );
-    found
-}
 
 /// A git repository holding `flake` in a fresh temporary directory.
 fn project(tag: &str, flake: &str) -> PathBuf {
@@ -24,9 +15,7 @@ fn project(tag: &str, flake: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("project")).unwrap();
     std::fs::write(dir.join("project/flake.nix"), flake).unwrap();
-    for args in [&["init", "-q"][..], &["add", "-A"][..]] {
-        assert!(Command::new("git").args(args).current_dir(dir.join("project")).status().unwrap().success());
-    }
+    git_repo(&dir.join("project"));
     dir
 }
 
@@ -49,15 +38,6 @@ fn start(dir: &Path, nix: &Path, cache: &Path) -> Server {
     );
     server.notify("initialized", json!({}));
     server
-}
-
-fn environment(server: &mut Server, states: &[&str]) -> Value {
-    let is =
-        |m: &Value| m["method"] == "flake/environment" && states.iter().any(|s| m["params"]["state"] == *s);
-    if let Some(i) = server.backlog.iter().position(is) {
-        return server.backlog.remove(i)["params"].clone();
-    }
-    server.wait_for(is)["params"].clone()
 }
 
 fn slow_flake(marker: &str) -> String {
@@ -93,7 +73,7 @@ fn nix_killed_in_the_middle_of_a_build() {
     let flake = slow_flake(&marker);
     let dir = project("killed", &flake);
     let mut server = start(&dir, &nix, &dir.join("cache"));
-    environment(&mut server, &["realising"]);
+    server.environment(&["realising"]);
     // Wait for the slow build to start, then kill every process of it (Nix and its builder).
     let mut killed = false;
     for _ in 0..600 {
@@ -108,7 +88,7 @@ fn nix_killed_in_the_middle_of_a_build() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     assert!(killed, "the build started");
-    let failed = environment(&mut server, &["failed", "ready"]);
+    let failed = server.environment(&["failed", "ready"]);
     assert_eq!(failed["state"], "failed", "{failed}");
     assert!(failed["error"].as_str().unwrap().contains("killed by a signal"), "{failed}");
     // The server carries on: the language features answer.
@@ -125,7 +105,7 @@ fn nothing_outlives_the_server() {
     let marker = format!("flake-lsp-orphan-build-{}", std::process::id());
     let dir = project("orphan", &slow_flake(&marker));
     let mut server = start(&dir, &nix, &dir.join("cache"));
-    environment(&mut server, &["realising"]);
+    server.environment(&["realising"]);
     assert!(wait_for_process(&marker), "the build started");
     assert!(server.shutdown().success());
     std::thread::sleep(std::time::Duration::from_millis(300));
@@ -142,7 +122,7 @@ fn an_unwritable_cache_directory_is_a_clear_failure() {
     let cache = dir.join("cache-is-a-file");
     std::fs::write(&cache, "").unwrap();
     let mut server = start(&dir, &nix, &cache);
-    let failed = environment(&mut server, &["failed", "ready"]);
+    let failed = server.environment(&["failed", "ready"]);
     assert_eq!(failed["state"], "failed", "{failed}");
     // Nix itself keeps things under the cache directory too, so either may say it first.
     assert!(failed["error"].as_str().unwrap().contains("cache-is-a-file"), "{failed}");
@@ -202,7 +182,7 @@ fn a_too_old_nix_is_said_once_and_the_language_features_work() {
         }),
     );
     server.notify("initialized", json!({}));
-    let failed = environment(&mut server, &["failed", "ready"]);
+    let failed = server.environment(&["failed", "ready"]);
     assert!(failed["error"].as_str().unwrap().contains("2.3.16 at"), "{failed}");
     assert!(failed["error"].as_str().unwrap().contains("too old"), "{failed}");
     let shown = server.notification("window/showMessage");
@@ -226,7 +206,7 @@ fn a_garbage_collected_environment_is_realised_again() {
     let dir = project("gc", &flake);
     let cache = dir.join("cache");
     let mut server = start(&dir, &nix, &cache);
-    let ready = environment(&mut server, &["ready", "failed"]);
+    let ready = server.environment(&["ready", "failed"]);
     assert_eq!(ready["state"], "ready", "{ready}");
     assert!(server.shutdown().success());
     // Collect the environment: drop its GC roots (the profile links), delete the store path.
@@ -242,7 +222,7 @@ fn a_garbage_collected_environment_is_realised_again() {
     assert!(!target.exists());
     // The next start notices and realises again instead of serving a dead environment.
     let mut server = start(&dir, &nix, &cache);
-    let again = environment(&mut server, &["ready", "failed"]);
+    let again = server.environment(&["ready", "failed"]);
     assert_eq!(again["state"], "ready", "{again}");
     assert_eq!(again["fromCache"], false);
     assert_eq!(again["set"]["MARKER"], marker.as_str());

@@ -25,19 +25,6 @@ const FLAKE: &str = r#"{
 }
 "#;
 
-/// `FLAKE_LSP_TEST_NIX` (to run against another version), else the first Nix installed.
-fn nix() -> Option<PathBuf> {
-    if let Some(chosen) = std::env::var_os("FLAKE_LSP_TEST_NIX") {
-        return Some(PathBuf::from(chosen));
-    }
-    let found = ["/usr/bin/nix", "/usr/local/bin/nix-latest"].iter().map(PathBuf::from).find(|p| p.exists());
-    assert!(
-        found.is_some() || std::env::var_os("FLAKE_LSP_NO_NIX").is_some(),
-        "nix not found: run ../shared/tools/install-nix.sh (or set FLAKE_LSP_NO_NIX=1 to skip)"
-    );
-    found
-}
-
 /// The fixture nixpkgs locked by its narHash, as a `flake.lock` would lock it.
 fn locked_fixture(nix: &Path) -> String {
     let fixture = repo_root().join("tests/fixtures/nixpkgs");
@@ -93,9 +80,7 @@ fn completion_and_hover_from_the_index_of_a_locked_nixpkgs() {
     let root = dir.join("project");
     std::fs::create_dir_all(&root).unwrap();
     std::fs::write(root.join("flake.nix"), FLAKE).unwrap();
-    for args in [&["init", "-q"][..], &["add", "-A"][..]] {
-        assert!(Command::new("git").args(args).current_dir(&root).status().unwrap().success());
-    }
+    git_repo(&root);
     let cache = dir.join("cache");
     let mut server = Server::start_with(&[
         ("FLAKE_LSP_NIX", nix.to_str().unwrap()),
@@ -201,9 +186,7 @@ fn an_unlocked_override_is_indexed_in_memory() {
     let root = dir.join("project");
     std::fs::create_dir_all(&root).unwrap();
     std::fs::write(root.join("flake.nix"), FLAKE).unwrap();
-    for args in [&["init", "-q"][..], &["add", "-A"][..]] {
-        assert!(Command::new("git").args(args).current_dir(&root).status().unwrap().success());
-    }
+    git_repo(&root);
     let cache = dir.join("cache");
     let mut server = Server::start_with(&[
         ("FLAKE_LSP_NIX", nix.to_str().unwrap()),
@@ -303,9 +286,7 @@ fn a_seed_flake_completes_and_explains_its_packages() {
     // The user is typing a package into the seed's `with pkgs; [ … ]` list.
     let typing = seed.replacen("        python311\n", "        python311\n        pyt\n", 1);
     std::fs::write(root.join("flake.nix"), &seed).unwrap();
-    for args in [&["init", "-q"][..], &["add", "-A"][..]] {
-        assert!(Command::new("git").args(args).current_dir(&root).status().unwrap().success());
-    }
+    git_repo(&root);
     let fixtures = repo_root().join("tests/fixtures");
     let mut server = Server::start_with(&[
         ("FLAKE_LSP_NIX", nix.to_str().unwrap()),

@@ -21,6 +21,45 @@ pub fn seeds() -> PathBuf {
     repo_root().parent().unwrap().join("shared/fixtures/seeds")
 }
 
+/// The Nix binaries the Nix tests run with: `nix` (2.8) and `nix-latest` (2.34), whichever are
+/// installed, else `nix` on PATH. None at all fails the test unless `FLAKE_LSP_NO_NIX` is set.
+pub fn nixes() -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = ["/usr/bin/nix", "/usr/local/bin/nix-latest"]
+        .iter()
+        .map(PathBuf::from)
+        .filter(|p| p.exists())
+        .collect();
+    if out.is_empty() {
+        if let Ok(found) = Command::new("sh").args(["-c", "command -v nix"]).output() {
+            let path = String::from_utf8_lossy(&found.stdout).trim().to_string();
+            if !path.is_empty() {
+                out.push(PathBuf::from(path));
+            }
+        }
+    }
+    assert!(
+        !out.is_empty() || std::env::var_os("FLAKE_LSP_NO_NIX").is_some(),
+        "nix not found: run ../shared/tools/install-nix.sh (or set FLAKE_LSP_NO_NIX=1 to skip)"
+    );
+    out
+}
+
+/// `FLAKE_LSP_TEST_NIX` (to run a test against another version), else the first of [`nixes`].
+pub fn nix() -> Option<PathBuf> {
+    match std::env::var_os("FLAKE_LSP_TEST_NIX") {
+        Some(chosen) => Some(PathBuf::from(chosen)),
+        None => nixes().into_iter().next(),
+    }
+}
+
+/// Makes `dir` a git repository with everything in it added, as Nix needs to see a flake.
+pub fn git_repo(dir: &Path) {
+    for args in [&["init", "-q"][..], &["add", "-A"][..]] {
+        let ok = Command::new("git").args(args).current_dir(dir).status().expect("git runs");
+        assert!(ok.success(), "git {args:?} in {}", dir.display());
+    }
+}
+
 pub fn file_uri(path: &Path) -> String {
     format!("file://{}", path.display())
 }
@@ -120,10 +159,22 @@ impl Server {
 
     /// The whole response (with `result` or `error`) to a request.
     pub fn response(&mut self, id: i64) -> Value {
-        if let Some(i) = self.backlog.iter().position(|m| m["id"] == json!(id) && m.get("method").is_none()) {
+        self.take(|m| m["id"] == json!(id) && m.get("method").is_none())
+    }
+
+    /// The first message matching `pred`: from the backlog, else waited for.
+    pub fn take(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
+        if let Some(i) = self.backlog.iter().position(&pred) {
             return self.backlog.remove(i);
         }
-        self.wait_for(|m| m["id"] == json!(id) && m.get("method").is_none())
+        self.wait_for(pred)
+    }
+
+    /// The next `flake/environment` whose state is one of `states`: its params.
+    pub fn environment(&mut self, states: &[&str]) -> Value {
+        self.take(|m| m["method"] == "flake/environment" && states.iter().any(|s| m["params"]["state"] == *s))
+            ["params"]
+            .clone()
     }
 
     pub fn request(&mut self, method: &str, params: Value) -> Value {
@@ -167,10 +218,7 @@ impl Server {
 
     /// The first notification `method`, from the backlog or waited for.
     pub fn notification(&mut self, method: &str) -> Value {
-        if let Some(i) = self.backlog.iter().position(|m| m["method"] == method && m.get("id").is_none()) {
-            return self.backlog.remove(i);
-        }
-        self.wait_for(|m| m["method"] == method && m.get("id").is_none())
+        self.take(|m| m["method"] == method && m.get("id").is_none())
     }
 
     pub fn initialize(&mut self, capabilities: Value, options: Value) -> Value {
