@@ -6,7 +6,7 @@
 //! matches what the client has. Versions are checked too: a change for an older version than
 //! the document's is ignored and logged.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use dashmap::DashMap;
@@ -16,6 +16,7 @@ use tower_lsp::lsp_types::{
 };
 
 use super::convert;
+use crate::flake::lock::FlakeLock;
 use crate::ide::{Analysis, FileKind};
 use crate::syntax::{LineIndex, PositionEncoding};
 
@@ -56,6 +57,16 @@ pub fn file_kind(uri: &Url) -> FileKind {
 #[derive(Default)]
 pub struct Documents {
     open: DashMap<Url, Snapshot>,
+    /// Parsed `flake.lock` files, with what they were parsed from: flake.nix's diagnostics ask
+    /// for its lock on every keystroke, and the lock seldom changes.
+    locks: DashMap<PathBuf, (LockStamp, Option<Arc<FlakeLock>>)>,
+}
+
+/// Which text of a lock file was parsed: the editor's version, or the file's on disk.
+#[derive(Clone, PartialEq, Eq)]
+enum LockStamp {
+    Open(Option<i32>),
+    Disk(Option<std::time::SystemTime>, u64),
 }
 
 impl Documents {
@@ -81,20 +92,32 @@ impl Documents {
     }
 
     /// The `flake.lock` beside a `flake.nix` (the editor's text when it is open), parsed.
-    pub fn lock_beside(&self, snapshot: &Snapshot) -> Option<Arc<crate::flake::lock::FlakeLock>> {
+    pub fn lock_beside(&self, snapshot: &Snapshot) -> Option<Arc<FlakeLock>> {
         if snapshot.kind() != FileKind::Flake {
             return None;
         }
         let lock_path = snapshot.uri.to_file_path().ok()?.with_file_name("flake.lock");
         let uri = Url::from_file_path(&lock_path).ok()?;
+        let stamp = match self.get(&uri) {
+            Some(doc) => LockStamp::Open(doc.version),
+            None => {
+                let meta = std::fs::metadata(&lock_path).ok()?;
+                LockStamp::Disk(meta.modified().ok(), meta.len())
+            }
+        };
+        if let Some(cached) = self.locks.get(&lock_path).filter(|c| c.0 == stamp) {
+            return cached.1.clone();
+        }
         let doc = self.get_or_read(&uri).ok()?;
-        match crate::flake::lock::FlakeLock::parse(&doc.text) {
+        let lock = match FlakeLock::parse(&doc.text) {
             Ok(lock) => Some(Arc::new(lock)),
             Err(err) => {
                 log::info!("{}: {err}", lock_path.display());
                 None
             }
-        }
+        };
+        self.locks.insert(lock_path, (stamp, lock.clone()));
+        lock
     }
 
     pub fn open(&self, params: DidOpenTextDocumentParams) {
@@ -167,6 +190,31 @@ mod tests {
             range_length: None,
             text: text.to_string(),
         }
+    }
+
+    #[test]
+    fn the_lock_beside_a_flake_is_parsed_again_only_when_it_changes() {
+        let dir = std::env::temp_dir().join(format!("flake-lsp-lock-cache-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let lock = |inputs: &str| {
+            format!(
+                r#"{{ "version": 7, "root": "root", "nodes": {{ "root": {{ "inputs": {{ {inputs} }} }}, "a": {{}}, "b": {{}} }} }}"#
+            )
+        };
+        std::fs::write(dir.join("flake.lock"), lock(r#""a": "a""#)).unwrap();
+        let docs = Documents::default();
+        let uri = Url::from_file_path(dir.join("flake.nix")).unwrap();
+        let flake = Snapshot::new(uri, Some(1), "{ }".into(), false);
+        let first = docs.lock_beside(&flake).unwrap();
+        assert_eq!(first.root_inputs(), ["a"]);
+        assert!(Arc::ptr_eq(&first, &docs.lock_beside(&flake).unwrap()), "unchanged: the same parse");
+        std::fs::write(dir.join("flake.lock"), lock(r#""a": "a", "b": "b""#)).unwrap();
+        assert_eq!(
+            docs.lock_beside(&flake).unwrap().root_inputs(),
+            ["a", "b"],
+            "changed on disk: parsed again"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

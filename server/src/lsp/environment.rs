@@ -1042,10 +1042,12 @@ impl Backend {
 
     /// An edit makes the evaluation under way for its flake pointless (its errors would point
     /// into old text): it is stopped; the next save evaluates again.
+    /// Called on every keystroke, so it only compares paths with the evaluations under way.
     pub(crate) fn eval_cancel_for(&self, path: &Path) {
-        let Some(root) = find_root(path) else { return };
-        if let Some(entry) = self.state().environments.evaluations.get(&root) {
-            entry.1.store(true, Ordering::Release);
+        for entry in self.state().environments.evaluations.iter() {
+            if path.starts_with(entry.key()) {
+                entry.value().1.store(true, Ordering::Release);
+            }
         }
     }
 
