@@ -305,7 +305,8 @@ fn an_untracked_flake_is_reported_and_tracked_by_the_quick_fix() {
     std::fs::write(dir.join("flake.nix"), flake).unwrap();
     std::fs::write(dir.join("nix/shell.nix"), "{ }\n").unwrap();
     assert!(Command::new("git").args(["init", "-q"]).current_dir(&dir).status().unwrap().success());
-    let mut server = Server::start();
+    let Some(nix) = nix() else { return };
+    let mut server = Server::start_with(&[("FLAKE_LSP_NIX", nix.to_str().unwrap())]);
     server.initialize(json!({}), json!({ "flakeLsp": { "environment": { "enable": false } } }));
     let uri = file_uri(&dir.join("flake.nix"));
     server.open(&uri, flake);

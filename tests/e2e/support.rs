@@ -76,8 +76,11 @@ pub struct Server {
 }
 
 impl Server {
+    /// A server for the static features: it can find no Nix, so opening a seed flake does not
+    /// start an evaluation whose diagnostics would arrive at any moment. Tests that want Nix
+    /// name it with `start_with(&[("FLAKE_LSP_NIX", …)])`.
     pub fn start() -> Server {
-        Server::start_with(&[])
+        Server::start_with(&[("FLAKE_LSP_NIX", "/nonexistent/flake-lsp-tests/nix")])
     }
 
     pub fn start_with(env: &[(&str, &str)]) -> Server {
