@@ -79,6 +79,14 @@ fn default_sigpipe() {
     }
 }
 
+/// `--flag=value` as the flag and its value; anything else as itself with no value.
+fn split_flag(arg: &str) -> (&str, Option<String>) {
+    match arg.split_once('=') {
+        Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_string())),
+        _ => (arg, None),
+    }
+}
+
 fn usage(message: &str) -> ExitCode {
     eprintln!("flake-lsp: {message}\n\n{HELP}\n{}", env::HELP);
     ExitCode::from(2)
@@ -96,10 +104,7 @@ fn check(args: &[String]) -> ExitCode {
     let mut paths = Vec::new();
     let mut it = args.iter();
     while let Some(arg) = it.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
-            _ => (arg.as_str(), None),
-        };
+        let (flag, inline) = split_flag(arg);
         let mut value =
             |name: &str| inline.clone().or_else(|| it.next().cloned()).ok_or(format!("{name} needs a value"));
         match flag {

@@ -42,10 +42,7 @@ pub fn env(args: &[String]) -> ExitCode {
     let mut dir: Option<PathBuf> = None;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
-            _ => (arg.as_str(), None),
-        };
+        let (flag, inline) = super::split_flag(arg);
         let mut value =
             |name: &str| inline.clone().or_else(|| it.next().cloned()).ok_or(format!("{name} needs a value"));
         match flag {
