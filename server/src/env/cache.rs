@@ -71,11 +71,7 @@ pub struct Cache {
 
 /// `$XDG_CACHE_HOME/flake-lsp`, else `~/.cache/flake-lsp`.
 pub fn cache_dir() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
-    Some(base.join("flake-lsp"))
+    super::xdg_dir("XDG_CACHE_HOME", ".cache")
 }
 
 impl Cache {

@@ -148,6 +148,16 @@ pub struct Engine {
     system: OnceLock<Result<String, String>>,
 }
 
+/// flake-lsp's directory under an XDG base directory: `$var` when it is an absolute path,
+/// else `$HOME/<fallback>`.
+fn xdg_dir(var: &str, fallback: &str) -> Option<PathBuf> {
+    let base = std::env::var_os(var)
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(fallback)))?;
+    Some(base.join("flake-lsp"))
+}
+
 /// The nearest directory at or above `start` that holds a `flake.nix`.
 pub fn find_root(start: &Path) -> Option<PathBuf> {
     let start = if start.is_file() { start.parent()? } else { start };

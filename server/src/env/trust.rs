@@ -29,11 +29,7 @@ pub struct TrustStore {
 
 /// `$XDG_DATA_HOME/flake-lsp`, else `~/.local/share/flake-lsp`.
 pub fn data_dir() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))?;
-    Some(base.join("flake-lsp"))
+    super::xdg_dir("XDG_DATA_HOME", ".local/share")
 }
 
 impl TrustStore {
