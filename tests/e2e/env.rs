@@ -281,3 +281,91 @@ fn export_prints_statements_a_shell_can_eval() {
     assert_eq!(value, "a b");
     assert!(jq.starts_with("/nix/store/"), "jq from the dev shell: {printed}");
 }
+
+/// A `bash` that says it is 3.2 when asked its version, as macOS's /bin/bash does, and is
+/// this machine's bash for everything else (Nix runs a dev shell's builder to dump it).
+fn old_bash(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = dir.join("old-bash");
+    std::fs::create_dir_all(&bin).unwrap();
+    let bash = bin.join("bash");
+    std::fs::write(
+        &bash,
+        "#!/bin/bash\ncase \"$*\" in *BASH_VERSINFO*) printf 3.2; exit 0 ;; esac\nexec /bin/bash \"$@\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&bash, std::fs::Permissions::from_mode(0o755)).unwrap();
+    bash
+}
+
+/// The dev shell's builder is a Bash 3.2: the script is sourced with nixpkgs' bashInteractive
+/// instead, realised from the flake's nixpkgs input and kept by a GC root. The hook uses an
+/// associative array, which Bash 3.2 lacks.
+#[test]
+fn a_shell_whose_bash_is_too_old_is_sourced_with_nixpkgs_bash_interactive() {
+    for nix in nixes() {
+        let name = nix.file_name().unwrap().to_string_lossy().to_string();
+        let tools = std::env::temp_dir().join(format!("flake-lsp-oldbash-{name}-{}", std::process::id()));
+        let bash = old_bash(&tools);
+        let flake = format!(
+            r#"{{
+  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-24.05";
+  outputs = {{ self, nixpkgs }}: {{
+    devShells.x86_64-linux.default = derivation {{
+      name = "old-bash-shell"; system = "x86_64-linux"; builder = "{}"; outputs = [ "out" ];
+      shellHook = ''
+        declare -A seen=([major]="''${{BASH_VERSINFO[0]}}")
+        export SOURCED_BY="''${{seen[major]}}"
+      '';
+    }};
+  }};
+}}
+"#,
+            bash.display()
+        );
+        let project = Project::with_files("oldbash", &nix, &[("flake.nix", &flake)]);
+        let (env, ok) = project.json(&[]);
+        assert!(ok, "{}: {env}", nix.display());
+        assert_eq!(env["state"], "ready", "{env}");
+        let major: u32 = env["set"]["SOURCED_BY"].as_str().unwrap().parse().unwrap();
+        assert!(major >= 4, "sourced by Bash {major}");
+        let log = std::fs::read_to_string(env["log"].as_str().unwrap()).unwrap();
+        assert!(
+            log.contains("flake-lsp: sourcing with Bash 5.") && log.contains("(nixpkgs#bashInteractive: "),
+            "{log}"
+        );
+        let root = project.dir.join("cache/flake-lsp/env/bash-interactive");
+        let target = std::fs::read_link(&root).unwrap_or_else(|e| panic!("{}: {e}", root.display()));
+        assert!(
+            target.starts_with("/nix/store/") && target.to_string_lossy().contains("bash-interactive"),
+            "{target:?}"
+        );
+        // The next realisation reuses the root.
+        let (again, ok) = project.json(&["--refresh"]);
+        assert!(ok && again["state"] == "ready", "{again}");
+        assert_eq!(std::fs::read_link(&root).unwrap(), target);
+        let _ = std::fs::remove_dir_all(&tools);
+    }
+}
+
+/// The user named a Bash 3.2: nothing else is used instead, and the error says what to do.
+#[test]
+fn a_configured_bash_that_is_too_old_fails_with_what_to_do() {
+    for nix in nixes().into_iter().take(1) {
+        let tools = std::env::temp_dir().join(format!("flake-lsp-configured-bash-{}", std::process::id()));
+        let bash = old_bash(&tools);
+        let project = Project::with_hook("configuredbash", &nix, "export HOOKED=1");
+        let out = project.env_command(&["--json", "--trust"]).env("FLAKE_LSP_BASH", &bash).output().unwrap();
+        let env: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", stderr(&out)));
+        assert!(!out.status.success());
+        assert_eq!(env["state"], "failed", "{env}");
+        let error = env["error"].as_str().unwrap();
+        assert!(error.starts_with("no Bash 4 or newer to source the dev shell with"), "{error}");
+        assert!(
+            error.contains(&format!("- FLAKE_LSP_BASH: {}: it is Bash 3.2, older than 4.0", bash.display())),
+            "{error}"
+        );
+        assert!(error.contains("Set FLAKE_LSP_BASH to a Bash 4 or newer"), "{error}");
+        let _ = std::fs::remove_dir_all(&tools);
+    }
+}

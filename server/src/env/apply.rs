@@ -95,7 +95,7 @@ pub enum ApplyError {
 impl std::fmt::Display for ApplyError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ApplyError::Spawn(e) => write!(f, "cannot start bash: {e}"),
+            ApplyError::Spawn(e) => write!(f, "cannot start bash to source the dev shell: {e}"),
             ApplyError::Timeout { after, log } => write!(
                 f,
                 "the shellHook did not finish within {} s and was stopped (log: {}). If it starts a \
@@ -119,9 +119,11 @@ impl std::fmt::Display for ApplyError {
 
 impl std::error::Error for ApplyError {}
 
-/// Sources `script` in a clean bash in `root` with `start` as its environment, and returns
+/// Sources `script` in a clean `bash` in `root` with `start` as its environment, and returns
 /// the environment it ends with. Output is appended to `log`. `cancel` stops it early.
+/// `bash` should be 4 or newer (`env::bash` picks one).
 pub fn run_script(
+    bash: &Path,
     script: &str,
     root: &Path,
     start: &BTreeMap<String, String>,
@@ -143,7 +145,7 @@ pub fn run_script(
         .map_err(|e| ApplyError::Io(format!("cannot write {}: {e}", log.display())))?;
     let log_err = log_file.try_clone().map_err(|e| ApplyError::Io(e.to_string()))?;
 
-    let mut child = Command::new("bash")
+    let mut child = Command::new(bash)
         .arg("--noprofile")
         .arg("--norc")
         .arg(&wrapper_path)
@@ -370,6 +372,7 @@ mod tests {
         fn apply(&self, hook: &str, options: ApplyOptions) -> Result<EnvDiff, ApplyError> {
             let start = self.start();
             let end = run_script(
+                Path::new("bash"),
                 &dev_env(hook),
                 &self.dir,
                 &start,

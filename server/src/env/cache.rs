@@ -95,6 +95,12 @@ impl Cache {
         self.entry_dir(root).join("profile")
     }
 
+    /// The GC root of nixpkgs' `bashInteractive`, when a dev shell brought no bash of its own
+    /// that could source its script (see `env::bash`). One for every flake.
+    pub fn bash_root(&self) -> PathBuf {
+        self.dir.join("bash-interactive")
+    }
+
     pub fn log(&self, root: &Path) -> PathBuf {
         self.entry_dir(root).join("realise.log")
     }

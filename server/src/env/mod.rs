@@ -7,6 +7,7 @@
 //! prints.
 
 pub mod apply;
+pub mod bash;
 pub mod cache;
 pub mod python;
 pub mod realise;
@@ -318,9 +319,22 @@ impl Engine {
                 position: e.position.map(|(file, line, column)| ErrorPosition { file, line, column }),
             })?;
         drop(log);
+        let bash = self.bash(nix, root, &realised.script, cancel)?;
+        let used = format!(
+            "flake-lsp: sourcing with Bash {}.{} ({}: {})",
+            bash.version.0,
+            bash.version.1,
+            bash.origin,
+            bash.path.display()
+        );
+        log::info!("{}: {used}", root.display());
+        if let Ok(mut log) = std::fs::OpenOptions::new().append(true).open(&log_path) {
+            use std::io::Write;
+            let _ = writeln!(log, "{used}");
+        }
         let start: BTreeMap<String, String> = std::env::vars().collect();
         let options = ApplyOptions { run_hook: self.config.run_hook, timeout: self.config.hook_timeout };
-        let end = apply::run_script(&realised.script, root, &start, &log_path, &options, cancel)
+        let end = apply::run_script(&bash.path, &realised.script, root, &start, &log_path, &options, cancel)
             .map_err(|e| Failure::from(e.to_string()))?;
         let diff = apply::diff(&start, &end);
         let python = python::detect(root, &end);
@@ -350,6 +364,41 @@ impl Engine {
             error_position: None,
             log: Some(log_path),
         })
+    }
+
+    /// The bash that sources the dev shell's script: a Bash 4 or newer, Nix's before the
+    /// system's (`env::bash` says why and in which order).
+    fn bash(&self, nix: &Nix, root: &Path, script: &str, cancel: &AtomicBool) -> Result<bash::Bash, Failure> {
+        use bash::Origin;
+        let mut chooser = bash::Chooser::new();
+        if let Some(configured) = std::env::var_os(bash::BASH_ENV_VAR).filter(|v| !v.is_empty()) {
+            // The user's choice is final: a refused one is an error, not a reason to guess.
+            let found = chooser.consider(Origin::Configured, Ok(PathBuf::from(configured)));
+            return found.ok_or_else(|| Failure::from(chooser.error()));
+        }
+        if let Some(found) = chooser.consider(Origin::DevShell, bash::builder_of(script)) {
+            return Ok(found);
+        }
+        // nixpkgs' bashInteractive: realised once, then kept by its GC root.
+        let link = self.cache.bash_root();
+        let kept = link.join("bin/bash");
+        let candidate = if kept.is_file() {
+            Ok(kept)
+        } else {
+            match self.system(nix) {
+                Ok(system) => realise::bash_interactive(nix, root, &system, &self.config.nix, &link, cancel),
+                Err(e) => Err(e),
+            }
+        };
+        if let Some(found) = chooser.consider(Origin::Nixpkgs, candidate) {
+            return Ok(found);
+        }
+        if let Some(found) =
+            chooser.consider(Origin::Path, bash::on_path(std::env::var_os("PATH").as_deref()))
+        {
+            return Ok(found);
+        }
+        Err(Failure::from(chooser.error()))
     }
 
     /// `devShells.<system>.default`, else the first dev shell, else `devShell.<system>`.

@@ -231,6 +231,55 @@ pub fn print_dev_env(
     }
 }
 
+/// nixpkgs' `bashInteractive` from the flake's own nixpkgs input (the input named `nixpkgs`,
+/// or what `--override-input nixpkgs` points it at), realised with `out_link` as its GC root,
+/// as `nix develop` does when it needs a bash. Nothing is built when it is in the store.
+/// Returns its `bin/bash`.
+pub fn bash_interactive(
+    nix: &Nix,
+    root: &Path,
+    system: &str,
+    options: &NixOptions,
+    out_link: &Path,
+    cancel: &AtomicBool,
+) -> Result<PathBuf, String> {
+    let attr = format!("legacyPackages.{system}.bashInteractive");
+    let mut args: Vec<String> = vec!["build".into(), "--out-link".into(), out_link.display().to_string()];
+    match options.override_inputs.iter().find(|(name, _)| name == "nixpkgs") {
+        Some((_, reference)) => args.push(format!("{reference}#{attr}")),
+        None if has_nixpkgs_input(root) => {
+            args.extend(["--inputs-from".into(), root.display().to_string(), format!("nixpkgs#{attr}")]);
+        }
+        None => return Err("the flake has no input named nixpkgs".to_string()),
+    }
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    match nix.run_streaming(&argv, Some(root), options.timeout(), cancel, &mut |_| {}) {
+        Ok(_) => {
+            let bash = out_link.join("bin/bash");
+            if bash.is_file() {
+                Ok(bash)
+            } else {
+                Err(format!("{} has no bin/bash", out_link.display()))
+            }
+        }
+        Err(NixError::Failed { stderr, .. }) => {
+            let text = internal_json::strip_ansi(&stderr);
+            let first = text.lines().find(|l| l.contains("error:")).unwrap_or(text.trim());
+            Err(format!("it could not be built: {}", first.trim()))
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Whether the flake's lock file has a root input named `nixpkgs` (without one, `nixpkgs`
+/// would be looked up in the registry, which means the network).
+fn has_nixpkgs_input(root: &Path) -> bool {
+    let Ok(text) = std::fs::read(root.join("flake.lock")) else { return false };
+    let Ok(lock) = serde_json::from_slice::<serde_json::Value>(&text) else { return false };
+    let root_node = lock["root"].as_str().unwrap_or("root");
+    lock["nodes"][root_node]["inputs"].get("nixpkgs").is_some()
+}
+
 /// The files Nix evaluated, mapped back to the workspace. Nix 2.8 names them inside the copy
 /// of the flake in the store (`/nix/store/<hash>-source/…`); newer Nix names the real path, or
 /// `«git+file:///…»/path`. The root flake's `flake.nix` is evaluated first, which tells where
@@ -278,9 +327,43 @@ pub fn map_file(root: &Path, store_source: Option<&str>, file: &str) -> Option<P
         let path = reference.split_once("://").map_or(reference, |(_, p)| p);
         let path = path.split('?').next().unwrap_or(path);
         let full = Path::new(path).join(rel.trim_start_matches('/'));
-        return full.strip_prefix(root).ok().map(Path::to_path_buf);
+        return within(root, &full, MACOS);
     }
-    Path::new(file).strip_prefix(root).ok().map(Path::to_path_buf)
+    within(root, Path::new(file), MACOS)
+}
+
+/// Whether paths are written the macOS way: `/tmp`, `/var` and `/etc` are symlinks into
+/// `/private`, and the file system ignores case (APFS's default).
+const MACOS: bool = cfg!(target_os = "macos");
+
+/// `file` relative to `root`, when it is inside. With `macos`, a `/private` prefix on either
+/// side is ignored (Nix prints `/private/var/folders/…` for a project the editor opened as
+/// `/var/folders/…`, and `/private/tmp` for `/tmp`), and so is the case of the root's
+/// components.
+fn within(root: &Path, file: &Path, macos: bool) -> Option<PathBuf> {
+    if let Ok(rel) = file.strip_prefix(root) {
+        return Some(rel.to_path_buf());
+    }
+    if !macos {
+        return None;
+    }
+    let unprivate = |p: &Path| -> PathBuf {
+        match p.strip_prefix("/private") {
+            Ok(rest) if ["tmp", "var", "etc"].iter().any(|d| rest.starts_with(d)) => {
+                Path::new("/").join(rest)
+            }
+            _ => p.to_path_buf(),
+        }
+    };
+    let (root, file) = (unprivate(root), unprivate(file));
+    let mut rest = file.components();
+    for part in root.components() {
+        let theirs = rest.next()?;
+        if !part.as_os_str().to_string_lossy().eq_ignore_ascii_case(&theirs.as_os_str().to_string_lossy()) {
+            return None;
+        }
+    }
+    Some(rest.as_path().to_path_buf())
 }
 
 /// The first `at FILE:LINE:COL` in Nix's human error output that is a workspace file: the
@@ -329,6 +412,21 @@ mod tests {
         assert_eq!(m("«git+file:///work/project»/sub/x.nix").as_deref(), Some("sub/x.nix"));
         assert_eq!(m("/nix/store/zzzz-source/default.nix"), None, "another input's file");
         assert_eq!(m("«nix-internal»/derivation-internal.nix"), None);
+    }
+
+    #[test]
+    fn macos_paths_map_back_through_private_and_case() {
+        let root = Path::new("/var/folders/xy/T/proj");
+        let m = |f: &str, mac: bool| within(root, Path::new(f), mac).map(|p| p.display().to_string());
+        assert_eq!(m("/private/var/folders/xy/T/proj/flake.nix", true).as_deref(), Some("flake.nix"));
+        assert_eq!(m("/private/var/folders/xy/T/proj/flake.nix", false), None, "Linux has no /private");
+        assert_eq!(m("/var/folders/XY/t/Proj/nix/a.nix", true).as_deref(), Some("nix/a.nix"));
+        assert_eq!(m("/var/folders/XY/t/Proj/nix/a.nix", false), None, "Linux is case-sensitive");
+        assert_eq!(m("/var/folders/xy/T/other/flake.nix", true), None);
+        assert_eq!(m("/private/somewhere/else", true), None);
+        let tmp = Path::new("/private/tmp/p");
+        assert_eq!(within(tmp, Path::new("/tmp/p/flake.nix"), true), Some(PathBuf::from("flake.nix")));
+        assert_eq!(within(tmp, Path::new("/tmp/p/flake.nix"), false), None);
     }
 
     #[test]
