@@ -163,8 +163,10 @@ pub fn on_path(path: Option<&std::ffi::OsStr>) -> Result<PathBuf, String> {
         .ok_or_else(|| "there is no bash on PATH".to_string())
 }
 
-/// Versions already asked, by path and modification time: asking costs a process.
-static VERSIONS: Mutex<Option<HashMap<PathBuf, (Option<SystemTime>, (u32, u32))>>> = Mutex::new(None);
+/// Versions already asked, by path, with the file's modification time then: asking costs a
+/// process.
+type Known = HashMap<PathBuf, (Option<SystemTime>, (u32, u32))>;
+static VERSIONS: Mutex<Option<Known>> = Mutex::new(None);
 
 /// The version of the bash at `path` (major, minor), asked of the bash itself.
 pub fn version(path: &Path) -> Result<(u32, u32), String> {
