@@ -115,9 +115,11 @@ run(process.execPath, ['scripts/build.mjs', '--minify']);
 const vsce = join(here, 'node_modules/@vscode/vsce/vsce');
 const serverDir = join(here, 'server');
 const made = [];
+let failed;
 try {
   for (const t of targets) {
     const file = out !== undefined ? resolve(cwd, out) : join(here, `flake-lsp-${t.name}.vsix`);
+    mkdirSync(dirname(file), { recursive: true });
     // A server/ left from another package (or an earlier run) must not ship in this one.
     rmSync(serverDir, { recursive: true, force: true });
     const args = ['package', '--no-dependencies', '--skip-license', '--allow-missing-repository', '--out', file];
@@ -131,10 +133,16 @@ try {
     } else {
       console.log(`package: universal: no server (flake-lsp on PATH or flakeLsp.server.path)`);
     }
-    run(process.execPath, [vsce, ...args]);
+    try {
+      run(process.execPath, [vsce, ...args]);
+    } catch {
+      failed = `vsce package failed for ${t.name} (its output is above)`;
+      break;
+    }
     made.push(show(file));
   }
 } finally {
   rmSync(serverDir, { recursive: true, force: true });
 }
+if (failed) fail(made.length ? [failed, `made ${made.join(', ')} before it`] : failed);
 console.log(`package: made ${made.join(', ')}`);
