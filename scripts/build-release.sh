@@ -69,5 +69,36 @@ for t in "${targets[@]}"; do
     printf '%s: %s is not what %s needs: %s\n' "$t" "$bin" "$t" "$desc" >&2
     status=1
   fi
+  case "$t" in
+    *-apple-darwin)
+      # Apple silicon runs only signed code; an ad-hoc signature (LC_CODE_SIGNATURE) is enough.
+      if python3 - "$bin" <<'EOF'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+ncmds = struct.unpack_from("<I", data, 16)[0]
+off, found = 32, False
+for _ in range(ncmds):
+    cmd, size = struct.unpack_from("<II", data, off)
+    found |= cmd == 0x1D
+    off += size
+sys.exit(0 if found else 1)
+EOF
+      then echo "  signed (LC_CODE_SIGNATURE present)"
+      else echo "$t: $bin has no code signature: macOS on Apple silicon would refuse it" >&2; status=1
+      fi ;;
+    aarch64-unknown-linux-gnu)
+      # Run it, emulated: it starts, and checks a file as on x86_64.
+      if ! command -v qemu-aarch64 >/dev/null || [ ! -d /usr/aarch64-linux-gnu/lib ]; then
+        apt-get update -qq && apt-get install -y -qq qemu-user libc6-arm64-cross >/dev/null
+      fi
+      run_arm() { qemu-aarch64 -L /usr/aarch64-linux-gnu "$bin" "$@"; }
+      version=$(run_arm --version)
+      checked=$(run_arm check --format json tests/fixtures/nixpkgs/lib/default.nix | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["files"]))' 2>&1) || true
+      if [ "$checked" = 1 ]; then
+        echo "  runs under qemu-aarch64: $version; checked 1 file"
+      else
+        echo "$t: $bin did not run under qemu-aarch64 ($version; $checked)" >&2; status=1
+      fi ;;
+  esac
 done
 exit $status

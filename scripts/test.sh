@@ -21,6 +21,13 @@ cargo fmt --all -- --check
 step "clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "clippy for the other platforms that ship: macOS arm64 and x64, Linux arm64 (docs/platforms.md)"
+installed_targets=$(rustup target list --installed)
+for target in aarch64-apple-darwin x86_64-apple-darwin aarch64-unknown-linux-gnu; do
+  grep -qx "$target" <<<"$installed_targets" || rustup target add "$target"
+  cargo clippy --workspace --all-targets --locked --target "$target" -- -D warnings
+done
+
 step "tests (unit, end-to-end over stdio and the CLI, benches once)"
 cargo test --workspace --all-targets --locked
 
@@ -36,15 +43,21 @@ elif ! command -v nvim >/dev/null || ! command -v basedpyright-langserver >/dev/
 fi
 FLAKE_LSP_SERVER=${FLAKE_LSP_SERVER:-$PWD/target/debug/flake-lsp} nvim --headless -u NONE -l tests/neovim/run.lua
 
-step "VS Code extension: type-check, lint, unit tests, .vsix, end-to-end in code-server with Chromium"
+step "release binaries for linux-x64, linux-arm64 (run under qemu), darwin-x64, darwin-arm64"
+bash scripts/build-release.sh
+
+step "VS Code extension: type-check, lint, unit tests, five .vsix files checked, end-to-end in code-server with Chromium"
 bash "$shared/tools/install-code-server.sh"
-server=${FLAKE_LSP_SERVER:-$PWD/target/debug/flake-lsp}   # built by the tests above
 (
   cd extensions/vscode
   npm ci --no-fund --no-audit
   npm run typecheck
   npm run lint
   npm test
-  FLAKE_LSP_SERVER="$server" npm run package
+  # The four platform packages from the release binaries just built, and the universal one.
+  env -u FLAKE_LSP_SERVER npm run package
+  npm run test:package
+  # End to end with what ships for this machine, unless FLAKE_LSP_SERVER names another build.
+  if [ -n "${FLAKE_LSP_SERVER:-}" ]; then npm run package -- --target linux-x64; fi
   npm run e2e   # screenshots and logs in target/vscode-e2e/
 )
