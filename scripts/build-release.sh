@@ -70,8 +70,9 @@ for t in "${targets[@]}"; do
     status=1
   fi
   case "$t" in
-    *-apple-darwin)
-      # Apple silicon runs only signed code; an ad-hoc signature (LC_CODE_SIGNATURE) is enough.
+    aarch64-apple-darwin)
+      # Apple silicon runs only signed arm64 code; an ad-hoc signature (LC_CODE_SIGNATURE) is
+      # enough. (Intel Macs, and Rosetta, run unsigned x86_64 code.)
       if python3 - "$bin" <<'EOF'
 import struct, sys
 data = open(sys.argv[1], "rb").read()

@@ -170,7 +170,9 @@ mod tests {
         assert_eq!(out.stdout, "done\n");
     }
 
-    /// What the child started dies with it.
+    /// What the child started dies with it. Linux only: it reads the grandchild's state from
+    /// /proc, which macOS does not have; the kill itself (`kill(-pgid)`) is POSIX and the same
+    /// there.
     #[cfg(target_os = "linux")]
     #[test]
     fn timeout_kills_the_whole_group() {

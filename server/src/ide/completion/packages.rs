@@ -160,10 +160,19 @@ mod measure {
     use crate::pkgs::load::Source;
     use crate::pkgs::{Entry, Package, PackageIndex, PackageSet};
 
+    /// Resident memory now. Linux only, from /proc: macOS has no /proc, and its nearest
+    /// counterpart (`getrusage`'s `ru_maxrss`) is the peak, not the current size, which would
+    /// not measure what the index adds; there the figure is left out.
+    #[cfg(target_os = "linux")]
     fn rss_kib() -> Option<u64> {
         let status = std::fs::read_to_string("/proc/self/status").ok()?;
         let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
         line.split_whitespace().nth(1)?.parse().ok()
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn rss_kib() -> Option<u64> {
+        None
     }
 
     fn percentile(times: &mut [Duration], p: f64) -> f64 {
