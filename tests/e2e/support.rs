@@ -130,7 +130,9 @@ impl Server {
     /// Peak resident memory of the server so far (VmHWM), in KiB. Read from /proc: Linux only,
     /// like the rest of this suite (its fixtures are x86_64-linux; docs/platforms.md).
     pub fn peak_rss_kib(&self) -> u64 {
-        assert!(cfg!(target_os = "linux"), "peak_rss_kib reads /proc, which only Linux has");
+        if !cfg!(target_os = "linux") {
+            panic!("peak_rss_kib reads /proc, which only Linux has");
+        }
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
         status
             .lines()

@@ -393,6 +393,9 @@ impl Engine {
         if let Some(found) = chooser.consider(Origin::Nixpkgs, candidate) {
             return Ok(found);
         }
+        if cancel.load(std::sync::atomic::Ordering::Acquire) {
+            return Err(Failure::from("cancelled".to_string()));
+        }
         if let Some(found) =
             chooser.consider(Origin::Path, bash::on_path(std::env::var_os("PATH").as_deref()))
         {

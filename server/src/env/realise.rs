@@ -250,7 +250,7 @@ pub fn bash_interactive(
         None if has_nixpkgs_input(root) => {
             args.extend(["--inputs-from".into(), root.display().to_string(), format!("nixpkgs#{attr}")]);
         }
-        None => return Err("the flake has no input named nixpkgs".to_string()),
+        None => return Err("flake.lock locks no input named nixpkgs to build it from".to_string()),
     }
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
     match nix.run_streaming(&argv, Some(root), options.timeout(), cancel, &mut |_| {}) {
