@@ -4,6 +4,8 @@
 //!
 //! Run: `cargo bench -p flake-lsp --bench eval`. Figures: docs/performance.md.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::AtomicBool;
@@ -16,9 +18,11 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
-    let seeds = repo.parent().unwrap().join("shared/fixtures/seeds");
-    let fixtures = repo.join("tests/fixtures");
+    // Both Nix versions and the seeds, or a failure saying how to install them (unless opted
+    // out: docs/reliability.md).
+    let nixes = common::testing::nixes();
+    let Some(seeds) = common::testing::seeds() else { return };
+    let fixtures = common::testing::repo_root().join("tests/fixtures");
     let options = NixOptions {
         override_inputs: vec![
             ("nixpkgs".into(), format!("path:{}", fixtures.join("nixpkgs").display())),
@@ -26,10 +30,7 @@ fn main() {
         ],
         timeout: None,
     };
-    for nix_path in ["/usr/bin/nix", "/usr/local/bin/nix-latest"] {
-        if !Path::new(nix_path).exists() {
-            continue;
-        }
+    for nix_path in nixes {
         let nix = Nix::at(nix_path);
         let version = nix.version(Duration::from_secs(30)).map(|v| v.to_string()).unwrap_or_default();
         for seed in ["000-devops-renaissance", "001-code-as-infrastructure"] {

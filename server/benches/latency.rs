@@ -1,5 +1,6 @@
 //! Latency of the static features as an editor sees it, as percentiles: completion and hover
-//! at many positions of each input, semantic tokens of whole files. The analysis of a version
+//! at many positions of each input, semantic tokens of whole files and of a 4 KB range in the
+//! middle (what an editor asks for the visible part), name resolution. The analysis of a version
 //! is shared by every request on it (as in the server), so the figures are per request once
 //! the version is parsed; "cold" rows include the parse, as the first request after an edit.
 //!
@@ -11,7 +12,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use flake_lsp::ide::{completion, hover, structure, Analysis, FileContext, FileKind};
-use flake_lsp::syntax::{SyntaxKind, TextSize};
+use flake_lsp::syntax::{SyntaxKind, TextRange, TextSize};
 
 /// Up to `n` offsets spread over the file: the middle of identifiers, and the end of each
 /// (where a user types).
@@ -57,7 +58,7 @@ fn main() {
     let ctx = FileContext::default();
     for (name, text, kind) in &inputs {
         let analysis = Analysis::of(text, *kind);
-        let _ = analysis.names();
+        let names = time(|| analysis.names());
         let offsets = positions(&analysis, 300);
         let rounds = if text.len() > 100_000 { 3 } else { 20 };
         let (mut comp, mut hov) = (Vec::new(), Vec::new());
@@ -74,6 +75,12 @@ fn main() {
             .map(|_| time(|| structure::semantic_tokens(&analysis, None)))
             .collect();
         println!("  semantic tokens   {}", percentiles(tokens));
+        let mid = TextSize::from(text.len() as u32 / 2);
+        let range = TextRange::new(mid, (mid + TextSize::from(4000)).min(TextSize::of(text.as_str())));
+        let ranged: Vec<Duration> =
+            (0..100).map(|_| time(|| structure::semantic_tokens(&analysis, Some(range)))).collect();
+        println!("  tokens, 4 KB      {}", percentiles(ranged));
+        println!("  name resolution   {:>9.3} ms (once, after the parse)", names.as_secs_f64() * 1e3);
         let cold: Vec<Duration> = (0..if text.len() > 100_000 { 5 } else { 50 })
             .map(|i| {
                 time(|| {

@@ -15,3 +15,7 @@ pub mod nix;
 pub mod pkgs;
 pub mod syntax;
 pub mod vcs;
+
+/// Where the tests find `../shared` and Nix, and how a missing one fails or is skipped.
+#[cfg(test)]
+mod testing;

@@ -35,7 +35,8 @@ fn version_and_help() {
 
 #[test]
 fn check_a_seed_prints_warnings_and_succeeds() {
-    let path = seeds().join("000-devops-renaissance/flake.nix");
+    let Some(seeds) = seeds() else { return };
+    let path = seeds.join("000-devops-renaissance/flake.nix");
     let (code, out, _) = run(&["check", path.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}");
     let p = path.display();

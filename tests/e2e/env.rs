@@ -1,4 +1,4 @@
-//! `flake-lsp env` against real Nix (`nix`, 2.8, and `nix-latest`, 2.34, when present), with
+//! `flake-lsp env` against real Nix (`nix`, 2.8, and `nix-latest`, 2.34: both required), with
 //! flakes whose nixpkgs is the fixture in tests/fixtures/nixpkgs: realisation, the shellHook's
 //! venv, hooks that misbehave, the cache, trust, and a missing Nix.
 
@@ -171,7 +171,8 @@ fn a_damaged_cache_entry_is_rebuilt() {
 
 #[test]
 fn the_seeds_pattern_a_child_script_that_execs_bash_still_finishes() {
-    let seed = std::fs::read_to_string(seeds().join("000-devops-renaissance/flake.nix")).unwrap();
+    let Some(seeds) = seeds() else { return };
+    let seed = std::fs::read_to_string(seeds.join("000-devops-renaissance/flake.nix")).unwrap();
     for nix in nixes() {
         let project = Project::with_files("seed", &nix, &[("flake.nix", &seed), ("requirements.txt", "")]);
         let fixtures = repo_root().join("tests/fixtures");

@@ -10,3 +10,5 @@ mod nix_parser;
 mod packages_lsp;
 mod stress;
 mod support;
+#[path = "../../server/src/testing.rs"]
+mod testing;

@@ -4,17 +4,24 @@
 
 use std::path::Path;
 
+/// Where the shared fixtures and Nix are, and how a missing one fails or is skipped: the file
+/// the unit and end-to-end tests use.
+#[path = "../../src/testing.rs"]
+pub mod testing;
+
+/// The three seed flakes the figures in docs/performance.md are for. Without `../shared` the
+/// bench fails (`cargo test --all-targets` runs it once), unless `FLAKE_LSP_NO_SHARED` is set:
+/// then none, SKIPPED printed.
 pub fn seeds() -> Vec<(String, String)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/seeds");
-    let mut out = Vec::new();
-    for name in
-        ["000-devops-renaissance", "001-code-as-infrastructure", "001-code-as-infrastructure.commented"]
-    {
-        if let Ok(text) = std::fs::read_to_string(dir.join(name).join("flake.nix")) {
-            out.push((name.to_string(), text));
-        }
-    }
-    out
+    let Some(dir) = testing::seeds() else { return Vec::new() };
+    ["000-devops-renaissance", "001-code-as-infrastructure", "001-code-as-infrastructure.commented"]
+        .into_iter()
+        .map(|name| {
+            let path = dir.join(name).join("flake.nix");
+            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            (name.to_string(), text)
+        })
+        .collect()
 }
 
 pub fn flake_700() -> String {

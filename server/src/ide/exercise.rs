@@ -79,22 +79,42 @@ pub fn exercise(text: &str) {
 
 #[cfg(test)]
 mod tests {
+    /// The number of inputs in `fuzz/corpus/analysis/` as committed (docs/reliability.md). The
+    /// corpus may grow; fewer means it went missing.
+    const COMMITTED_CORPUS: usize = 2783;
+
     /// Every file of the fuzzer's corpus and every crash it found stays a test.
     #[test]
     fn fuzz_corpus_and_crashes() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
-        let mut count = 0;
-        for dir in ["corpus/analysis", "regressions"] {
-            let Ok(entries) = std::fs::read_dir(root.join(dir)) else { continue };
-            for entry in entries.flatten() {
-                // A file the fuzzer removes meanwhile is skipped.
-                let Ok(bytes) = std::fs::read(entry.path()) else { continue };
-                let text = String::from_utf8_lossy(&bytes);
-                super::exercise(&text);
+        // Runs every file of a directory that must exist; how many.
+        let exercise_all = |dir: &str| {
+            let dir = root.join(dir);
+            let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+            let mut count = 0;
+            for entry in entries {
+                let path = entry.expect("a directory entry").path();
+                if path.file_name().is_some_and(|n| n == ".gitkeep") {
+                    continue;
+                }
+                let bytes = match std::fs::read(&path) {
+                    Ok(bytes) => bytes,
+                    // Removed meanwhile by a fuzzer running beside the tests.
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(e) => panic!("{}: {e}", path.display()),
+                };
+                super::exercise(&String::from_utf8_lossy(&bytes));
                 count += 1;
             }
-        }
-        eprintln!("{count} corpus files exercised");
+            count
+        };
+        let corpus = exercise_all("corpus/analysis");
+        let crashes = exercise_all("regressions");
+        assert!(
+            corpus >= COMMITTED_CORPUS,
+            "fuzz/corpus/analysis holds {corpus} inputs, fewer than the {COMMITTED_CORPUS} committed"
+        );
+        eprintln!("{corpus} corpus inputs and {crashes} crash reproducers exercised");
     }
 
     #[test]

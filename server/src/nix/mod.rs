@@ -311,16 +311,18 @@ mod tests {
         assert!(matches!(err, NixError::NotFound), "{err}");
     }
 
-    /// Against the real thing: `FLAKE_LSP_NIX=/path/to/nix cargo test -- --ignored installed_nix`.
+    /// Against the real thing, both versions: `nix` (2.8) and `nix-latest` (2.34). Without
+    /// them the test fails, unless `FLAKE_LSP_NO_NIX` is set.
     #[test]
-    #[ignore = "needs nix installed"]
     fn installed_nix() {
-        let nix = Nix::locate().unwrap();
-        let version = nix.version(Duration::from_secs(10)).unwrap();
-        let dumped = builtins::parse_dump(&nix.dump_builtins(Duration::from_secs(10)).unwrap()).unwrap();
-        let map = dumped.iter().find(|d| d.name == "map").unwrap();
-        eprintln!("nix {version}: {} builtins; map {:?}: {}", dumped.len(), map.args, map.doc);
-        assert_eq!(map.args, ["f", "list"]);
-        assert!(dumped.iter().all(|d| !d.doc.contains("@docroot@")));
+        for program in crate::testing::nixes() {
+            let nix = Nix::at(&program);
+            let version = nix.version(Duration::from_secs(30)).unwrap();
+            let dumped = builtins::parse_dump(&nix.dump_builtins(Duration::from_secs(30)).unwrap()).unwrap();
+            let map = dumped.iter().find(|d| d.name == "map").unwrap();
+            eprintln!("nix {version}: {} builtins; map {:?}: {}", dumped.len(), map.args, map.doc);
+            assert_eq!(map.args, ["f", "list"], "{}", program.display());
+            assert!(dumped.iter().all(|d| !d.doc.contains("@docroot@")), "{}", program.display());
+        }
     }
 }

@@ -907,36 +907,4 @@ in with pkgs; rec {
         "#]],
         );
     }
-
-    /// A rough timing on a large file: `cargo test --release -- --ignored --nocapture timing`.
-    #[test]
-    #[ignore]
-    fn timing_large_file() {
-        let mut text = String::from("{ pkgs, lib, ... }:\nlet\n");
-        let mut i = 0;
-        while text.len() < 1024 * 1024 {
-            text.push_str(&format!(
-                "  f{i} = {{ a, b ? {i}, ... }}@args: rec {{ x = a + b; y = x * 2; s = \"v${{toString y}}-{i}\"; l = [ a b x ]; }};\n  \
-                 g{i} = with pkgs; lib.optionals (f{i} {{ a = 1; }}).x [ hello \"é{i}\" ];\n"
-            ));
-            i += 1;
-        }
-        text.push_str("in [ ]\n");
-        let analysis = Analysis::of(&text, FileKind::Nix);
-        let start = std::time::Instant::now();
-        analysis.names();
-        let names = start.elapsed();
-        let start = std::time::Instant::now();
-        let tokens = semantic_tokens(&analysis, None);
-        let full = start.elapsed();
-        let start = std::time::Instant::now();
-        let mid = TextSize::from(text.len() as u32 / 2);
-        let some = semantic_tokens(&analysis, Some(TextRange::new(mid, mid + TextSize::from(4000))));
-        let ranged = start.elapsed();
-        eprintln!(
-            "names {names:?}, {} tokens in {full:?}, {} in range in {ranged:?}",
-            tokens.len(),
-            some.len()
-        );
-    }
 }
