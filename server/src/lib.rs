@@ -15,3 +15,7 @@ pub mod nix;
 pub mod pkgs;
 pub mod syntax;
 pub mod vcs;
+
+/// Stack for threads that analyse syntax trees (the parser nests up to 512 levels): the CLI's
+/// thread and the server's runtime threads.
+pub const STACK_SIZE: usize = 64 * 1024 * 1024;

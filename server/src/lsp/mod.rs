@@ -67,7 +67,7 @@ pub fn serve_stdio() {
     init_logging();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .thread_stack_size(crate::cli::STACK_SIZE)
+        .thread_stack_size(crate::STACK_SIZE)
         // Analyses run on blocking threads; a burst of edits must not start hundreds of them
         // at once (each holds a version's tree): the rest wait their turn. Long Nix work (a
         // realisation, an evaluation, the package index) holds a few of them.
