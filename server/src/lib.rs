@@ -9,6 +9,8 @@ pub mod cli;
 pub mod env;
 pub mod eval;
 pub mod flake;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzz;
 pub mod ide;
 pub mod lsp;
 pub mod nix;

@@ -9,7 +9,6 @@ pub mod check;
 pub mod completion;
 pub mod diagnostics;
 pub mod docs;
-pub mod exercise;
 pub mod format;
 pub mod hover;
 pub mod navigation;
