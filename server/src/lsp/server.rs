@@ -477,7 +477,13 @@ impl LanguageServer for Backend {
     async fn initialized(&self, _: InitializedParams) {
         let state = self.state.clone();
         tokio::task::spawn_blocking(move || {
-            let docs = ide::docs::BuiltinDocs::from_installed_nix();
+            let docs = match crate::nix::Nix::locate().and_then(|nix| nix.builtins()) {
+                Ok(dumped) => ide::docs::BuiltinDocs::from_dumped(dumped),
+                Err(err) => {
+                    log::info!("builtins are documented by flake-lsp's own summaries: {err}");
+                    ide::docs::BuiltinDocs::fallback()
+                }
+            };
             let _ = state.builtin_docs.set(Arc::new(docs));
         });
         if self.pull_configuration.load(Ordering::Acquire) {
