@@ -15,7 +15,10 @@ pub mod navigation;
 pub mod structure;
 
 pub use analysis::{Analysis, FileContext};
-pub use diagnostics::{diagnostics, Code, Diagnostic, DiagnosticsConfig, FileKind, Severity};
+pub use diagnostics::{
+    diagnostics, Code, Diagnostic, DiagnosticData, DiagnosticsConfig, ExternalDiagnostic, FileKind, Outside,
+    Severity,
+};
 
 use crate::syntax::TextRange;
 
