@@ -9,6 +9,8 @@ pub mod cli;
 pub mod env;
 pub mod eval;
 pub mod flake;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzz;
 pub mod ide;
 pub mod lsp;
 pub mod nix;
@@ -19,3 +21,7 @@ pub mod vcs;
 /// Where the tests find `../shared` and Nix, and how a missing one fails or is skipped.
 #[cfg(test)]
 mod testing;
+
+/// Stack for threads that analyse syntax trees (the parser nests up to 512 levels): the CLI's
+/// thread and the server's runtime threads.
+pub const STACK_SIZE: usize = 64 * 1024 * 1024;

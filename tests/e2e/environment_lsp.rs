@@ -407,6 +407,20 @@ fn evaluation_errors_with(nix: &Path) {
     let line = broken.lines().position(|l| l.contains("pyhton311")).unwrap();
     assert_eq!(diag["range"]["start"]["line"], line, "{diag}");
     assert!(diag["message"].as_str().unwrap().contains("did you mean `python311`"), "{diag}");
+    // The fix reads its facts from the diagnostic's data, not from the message.
+    assert_eq!(diag["data"]["kind"], "didYouMean", "{diag}");
+    assert_eq!(diag["data"]["missing"], "pyhton311", "{diag}");
+    assert_eq!(diag["data"]["suggestions"][0], "python311", "{diag}");
+    let mut without_data = diag.clone();
+    without_data.as_object_mut().unwrap().remove("data");
+    let actions = server.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": uri }, "range": diag["range"], "context": { "diagnostics": [without_data] } }),
+    );
+    assert!(
+        actions.as_array().unwrap().iter().all(|a| !a["title"].as_str().unwrap_or("").starts_with("Replace")),
+        "no fix from the message alone: {actions}"
+    );
 
     // The quick fix replaces the misspelt name with the suggestion.
     let actions = server.request(

@@ -1,5 +1,6 @@
 //! End-to-end tests: the real `flake-lsp` binary, spoken to over stdio or run as a CLI.
 
+mod adapter_lsp;
 mod cli;
 mod env;
 mod environment_lsp;

@@ -6,20 +6,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 
+use super::usage::{split_flag, usage, ENV_HELP, HELP};
 use crate::env::trust::Decision;
 use crate::env::{find_root, Engine, EnvConfig, EnvState, Environment};
-
-pub const HELP: &str = "\
-Options for env:
-  --shell ATTR          the dev shell attribute (default: devShells.<system>.default, else devShell.<system>)
-  --json                print the environment as JSON (the flake/environment notification's fields)
-  --export bash|zsh|fish  print statements that enter the environment: eval \"$(flake-lsp env --export zsh)\"
-  --refresh             realise again even when the cached environment is up to date
-  --no-hook             do not run the shellHook
-  --timeout SECONDS     stop a shellHook that runs longer (default 600)
-  --trust               trust this flake (allow building it and running its shellHook) first
-  --override-input NAME REF  passed to nix (repeatable)
-";
 
 #[derive(Clone, Copy, PartialEq)]
 enum Output {
@@ -42,44 +31,42 @@ pub fn env(args: &[String]) -> ExitCode {
     let mut dir: Option<PathBuf> = None;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
-        let (flag, inline) = super::split_flag(arg);
+        let (flag, inline) = split_flag(arg);
         let mut value =
             |name: &str| inline.clone().or_else(|| it.next().cloned()).ok_or(format!("{name} needs a value"));
         match flag {
             "--shell" => match value("--shell") {
                 Ok(v) => config.shell = Some(v),
-                Err(e) => return super::usage(&e),
+                Err(e) => return usage(&e),
             },
             "--json" => output = Output::Json,
             "--export" => match value("--export").as_deref() {
                 Ok("bash" | "zsh" | "sh") => output = Output::Export(Shell::Posix),
                 Ok("fish") => output = Output::Export(Shell::Fish),
-                Ok(other) => {
-                    return super::usage(&format!("cannot export for `{other}` (bash, zsh or fish)"))
-                }
-                Err(e) => return super::usage(e),
+                Ok(other) => return usage(&format!("cannot export for `{other}` (bash, zsh or fish)")),
+                Err(e) => return usage(e),
             },
             "--refresh" => refresh = true,
             "--no-hook" => config.run_hook = false,
             "--timeout" => match value("--timeout").map(|v| v.parse::<f64>()) {
                 Ok(Ok(secs)) if secs > 0.0 => config.hook_timeout = std::time::Duration::from_secs_f64(secs),
-                Ok(_) => return super::usage("--timeout needs a number of seconds"),
-                Err(e) => return super::usage(&e),
+                Ok(_) => return usage("--timeout needs a number of seconds"),
+                Err(e) => return usage(&e),
             },
             "--trust" => trust = true,
             "--override-input" => {
                 let (Some(name), Some(reference)) = (it.next(), it.next()) else {
-                    return super::usage("--override-input needs a name and a flake reference");
+                    return usage("--override-input needs a name and a flake reference");
                 };
                 config.nix.override_inputs.push((name.clone(), reference.clone()));
             }
             "--help" | "-h" => {
-                print!("{}\n{HELP}", super::HELP);
+                print!("{HELP}\n{ENV_HELP}");
                 return ExitCode::SUCCESS;
             }
-            f if f.starts_with("--") => return super::usage(&format!("unknown option `{f}`")),
+            f if f.starts_with("--") => return usage(&format!("unknown option `{f}`")),
             _ if dir.is_none() => dir = Some(PathBuf::from(arg)),
-            _ => return super::usage(&format!("unexpected argument `{arg}`")),
+            _ => return usage(&format!("unexpected argument `{arg}`")),
         }
     }
     let start = dir.unwrap_or_else(|| PathBuf::from("."));

@@ -1,13 +1,13 @@
-//! Documentation of Nix builtins: taken from the installed Nix when it can tell
-//! (`nix __dump-builtins`, or `nix __dump-language` on newer Nix), else our own summaries.
+//! Documentation of Nix builtins: what the installed Nix says (`nix __dump-builtins`, or
+//! `nix __dump-language` on newer Nix, read by [`crate::nix::Nix::builtins`]), else our own
+//! summaries.
 //!
 //! Our summaries are short on purpose (the arguments and a sentence or two): they are what a
 //! user without Nix installed sees, and Nix's own text replaces them as soon as it is read.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
-use crate::nix::{self, Nix};
+use crate::nix::{self, DumpedBuiltin};
 
 /// One builtin's documentation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,45 +40,27 @@ pub struct BuiltinDocs {
     from_nix: HashMap<String, BuiltinDoc>,
 }
 
-/// How long Nix may take to describe its builtins (it starts in well under a second).
-const DUMP_TIMEOUT: Duration = Duration::from_secs(5);
-
 impl BuiltinDocs {
     /// Our own summaries only.
     pub fn fallback() -> BuiltinDocs {
         BuiltinDocs::default()
     }
 
-    /// Nix's own documentation when the installed Nix can give it, completed by ours.
-    /// Starts `nix` (through `crate::nix`); blocks for as long as that takes.
-    pub fn from_installed_nix() -> BuiltinDocs {
-        match BuiltinDocs::read_installed_nix() {
-            Ok(docs) => {
-                log::info!("read the documentation of {} builtins from nix", docs.from_nix.len());
-                docs
-            }
-            Err(err) => {
-                log::info!("builtins are documented by flake-lsp's own summaries: {err}");
-                BuiltinDocs::fallback()
-            }
-        }
-    }
-
-    fn read_installed_nix() -> anyhow::Result<BuiltinDocs> {
-        let json = Nix::locate()?.dump_builtins(DUMP_TIMEOUT)?;
-        BuiltinDocs::from_dump(&json)
+    /// What Nix said about its builtins, completed by ours.
+    pub fn from_dumped(dumped: Vec<DumpedBuiltin>) -> BuiltinDocs {
+        let from_nix = dumped
+            .into_iter()
+            .filter(|d| !d.doc.is_empty())
+            .map(|d| (d.name, BuiltinDoc { args: d.args, doc: d.doc, from_nix: true }))
+            .collect();
+        BuiltinDocs { from_nix }
     }
 
     /// The documentation in the output of `nix __dump-language` or `nix __dump-builtins`.
     pub fn from_dump(json: &str) -> anyhow::Result<BuiltinDocs> {
         use anyhow::Context;
         let dumped = nix::builtins::parse_dump(json).context("reading nix's description of its builtins")?;
-        let from_nix = dumped
-            .into_iter()
-            .filter(|d| !d.doc.is_empty())
-            .map(|d| (d.name, BuiltinDoc { args: d.args, doc: d.doc, from_nix: true }))
-            .collect();
-        Ok(BuiltinDocs { from_nix })
+        Ok(BuiltinDocs::from_dumped(dumped))
     }
 
     /// Whether the installed Nix's documentation was loaded.

@@ -9,14 +9,16 @@ pub mod check;
 pub mod completion;
 pub mod diagnostics;
 pub mod docs;
-pub mod exercise;
 pub mod format;
 pub mod hover;
 pub mod navigation;
 pub mod structure;
 
 pub use analysis::{Analysis, FileContext};
-pub use diagnostics::{diagnostics, Code, Diagnostic, DiagnosticsConfig, FileKind, Severity};
+pub use diagnostics::{
+    diagnostics, Code, Diagnostic, DiagnosticData, DiagnosticsConfig, ExternalDiagnostic, FileKind, Outside,
+    Severity,
+};
 
 use crate::syntax::TextRange;
 

@@ -1,8 +1,9 @@
 //! Conversions between LSP types and the analysis's own. The only place that knows both.
 
+use tower_lsp::jsonrpc::{Error, ErrorCode};
 use tower_lsp::lsp_types::{self as lsp, DiagnosticSeverity, NumberOrString, Position, Url};
 
-use crate::ide::{Diagnostic, Severity};
+use crate::ide::{Code, Diagnostic, DiagnosticData, Severity};
 use crate::syntax::{LineCol, LineIndex, PositionEncoding, TextRange, TextSize};
 
 pub fn offset(index: &LineIndex, text: &str, pos: Position, enc: PositionEncoding) -> TextSize {
@@ -61,8 +62,31 @@ pub fn diagnostic(
         message: d.message.clone(),
         related_information: (!related.is_empty()).then_some(related),
         tags: (!tags.is_empty()).then_some(tags),
-        data: None,
+        data: d.data.as_ref().and_then(|data| serde_json::to_value(data).ok()),
     }
+}
+
+/// The data a diagnostic of ours carries, as the client hands it back.
+pub fn diagnostic_data(d: &lsp::Diagnostic) -> Option<DiagnosticData> {
+    serde_json::from_value(d.data.clone()?).ok()
+}
+
+/// The code of a diagnostic of ours.
+pub fn diagnostic_code(d: &lsp::Diagnostic) -> Option<Code> {
+    match &d.code {
+        Some(NumberOrString::String(name)) => Code::from_name(name),
+        _ => None,
+    }
+}
+
+/// The error a request gets for parameters it cannot use.
+pub fn invalid_params(message: impl Into<String>) -> Error {
+    Error { code: ErrorCode::InvalidParams, message: message.into().into(), data: None }
+}
+
+/// The error a request gets when it could not do what it was asked (`RequestFailed`).
+pub fn request_failed(message: impl Into<String>) -> Error {
+    Error { code: ErrorCode::ServerError(-32803), message: message.into().into(), data: None }
 }
 
 fn severity(s: Severity) -> DiagnosticSeverity {
@@ -71,5 +95,45 @@ fn severity(s: Severity) -> DiagnosticSeverity {
         Severity::Warning => DiagnosticSeverity::WARNING,
         Severity::Info => DiagnosticSeverity::INFORMATION,
         Severity::Hint => DiagnosticSeverity::HINT,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::LineIndex;
+
+    #[test]
+    fn data_goes_out_with_the_diagnostic_and_comes_back() {
+        let text = "pkgs.pyhton311";
+        let data =
+            DiagnosticData::DidYouMean { missing: "pyhton311".into(), suggestions: vec!["python311".into()] };
+        let d = Diagnostic::new(Code::EvalError, TextRange::up_to(TextSize::of(text)), "attribute missing")
+            .with_data(Some(data.clone()));
+        let uri = Url::parse("file:///p/flake.nix").unwrap();
+        let sent = diagnostic(&uri, &LineIndex::new(text), text, &d, PositionEncoding::Utf16);
+        assert_eq!(
+            sent.data,
+            Some(
+                serde_json::json!({ "kind": "didYouMean", "missing": "pyhton311", "suggestions": ["python311"] })
+            )
+        );
+        assert_eq!(sent.source.as_deref(), Some("nix"));
+        // What the client hands back with a code action request.
+        let back: lsp::Diagnostic = serde_json::from_value(serde_json::to_value(&sent).unwrap()).unwrap();
+        assert_eq!(diagnostic_data(&back), Some(data));
+        assert_eq!(diagnostic_code(&back), Some(Code::EvalError));
+        // Another server's diagnostic, or ours without data: nothing.
+        let other = lsp::Diagnostic { data: Some(serde_json::json!({ "x": 1 })), ..back.clone() };
+        assert_eq!(diagnostic_data(&other), None);
+        assert_eq!(diagnostic_data(&lsp::Diagnostic { data: None, ..back }), None);
+        let plain = diagnostic(
+            &uri,
+            &LineIndex::new(text),
+            text,
+            &Diagnostic::new(Code::UnusedWith, TextRange::default(), "m"),
+            PositionEncoding::Utf16,
+        );
+        assert_eq!(plain.data, None);
     }
 }

@@ -27,16 +27,14 @@ pub struct Snapshot {
     pub version: Option<i32>,
     pub text: Arc<str>,
     pub line_index: Arc<LineIndex>,
-    /// The file on disk was not valid UTF-8 and was read with replacements.
-    pub lossy: bool,
     /// Parsed on first use, then shared by every feature that reads this version.
     analysis: Arc<OnceLock<Arc<Analysis>>>,
 }
 
 impl Snapshot {
-    fn new(uri: Url, version: Option<i32>, text: String, lossy: bool) -> Snapshot {
+    fn new(uri: Url, version: Option<i32>, text: String) -> Snapshot {
         let line_index = Arc::new(LineIndex::new(&text));
-        Snapshot { uri, version, text: Arc::from(text), line_index, lossy, analysis: Default::default() }
+        Snapshot { uri, version, text: Arc::from(text), line_index, analysis: Default::default() }
     }
 
     pub fn kind(&self) -> FileKind {
@@ -122,7 +120,7 @@ impl Documents {
 
     pub fn open(&self, params: DidOpenTextDocumentParams) {
         let doc = params.text_document;
-        self.open.insert(doc.uri.clone(), Snapshot::new(doc.uri, Some(doc.version), doc.text, false));
+        self.open.insert(doc.uri.clone(), Snapshot::new(doc.uri, Some(doc.version), doc.text));
     }
 
     pub fn close(&self, params: DidCloseTextDocumentParams) {
@@ -142,14 +140,15 @@ impl Documents {
         }
         let mut text = entry.text.to_string();
         apply_changes(&mut text, &entry.line_index, &params.content_changes, enc);
-        *entry = Snapshot::new(uri, Some(version), text, false);
+        *entry = Snapshot::new(uri, Some(version), text);
     }
 }
 
 fn read_file(uri: Url, path: &Path) -> Result<Snapshot, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let (text, valid) = crate::ide::check::decode(bytes);
-    Ok(Snapshot::new(uri, None, text, !valid))
+    // Invalid UTF-8 is read with replacements: features on another file only look at it.
+    let (text, _) = crate::ide::check::decode(bytes);
+    Ok(Snapshot::new(uri, None, text))
 }
 
 /// Applies content changes in order; each range refers to the text left by the previous one.
@@ -204,7 +203,7 @@ mod tests {
         std::fs::write(dir.join("flake.lock"), lock(r#""a": "a""#)).unwrap();
         let docs = Documents::default();
         let uri = Url::from_file_path(dir.join("flake.nix")).unwrap();
-        let flake = Snapshot::new(uri, Some(1), "{ }".into(), false);
+        let flake = Snapshot::new(uri, Some(1), "{ }".into());
         let first = docs.lock_beside(&flake).unwrap();
         assert_eq!(first.root_inputs(), ["a"]);
         assert!(Arc::ptr_eq(&first, &docs.lock_beside(&flake).unwrap()), "unchanged: the same parse");

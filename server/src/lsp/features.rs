@@ -6,10 +6,11 @@ use std::sync::Arc;
 use tower_lsp::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp::lsp_types::{self as lsp, *};
 
-use super::convert;
+use super::convert::{self, request_failed};
 use super::documents::Snapshot;
-use super::server::Backend;
+use super::state::State;
 use crate::ide::{self, Analysis, FileContext};
+use crate::pkgs::PackageIndex;
 use crate::syntax::{PositionEncoding, TextRange, TextSize};
 
 /// What a feature gets: the snapshot, its analysis, and the conversions.
@@ -66,46 +67,36 @@ pub enum Needs {
     Lock,
 }
 
-impl Backend {
-    /// Runs `f` over the document's analysis on a blocking thread. A document that is not open
-    /// is read from disk.
-    pub(crate) async fn with_analysis<R, F>(&self, uri: &Url, needs: Needs, f: F) -> Result<R>
-    where
-        R: Send + 'static,
-        F: FnOnce(&Ctx) -> R + Send + 'static,
-    {
-        let state = self.state().clone();
-        let snapshot = state.documents.get_or_read(uri).map_err(invalid_params)?;
-        let enc = state.encoding();
-        let path = uri.to_file_path().ok();
-        let lock = if needs == Needs::Lock { state.documents.lock_beside(&snapshot) } else { None };
-        let builtin_docs = state.builtin_docs();
-        let packages = path.as_deref().and_then(|p| state.packages.for_path(p));
-        let joined = tokio::task::spawn_blocking(move || {
-            let analysis = snapshot.analysis();
-            let ctx =
-                Ctx { snapshot, analysis, file: FileContext { path, lock, builtin_docs, packages }, enc };
-            f(&ctx)
-        })
-        .await;
-        joined.map_err(|err| {
-            let message = if err.is_panic() {
-                super::ordered::panic_message(&err.into_panic())
-            } else {
-                err.to_string()
-            };
-            log::error!("request on {uri} failed: {message}");
-            Error { code: ErrorCode::InternalError, message: message.into(), data: None }
-        })
-    }
-}
-
-pub fn invalid_params(message: String) -> Error {
-    Error { code: ErrorCode::InvalidParams, message: message.into(), data: None }
-}
-
-pub fn request_failed(message: String) -> Error {
-    Error { code: ErrorCode::ServerError(-32803), message: message.into(), data: None }
+/// Runs `f` over the document's analysis on a blocking thread, with `packages`, the index of
+/// its flake's nixpkgs. A document that is not open is read from disk.
+pub async fn with_analysis<R, F>(
+    state: &State,
+    packages: Option<Arc<PackageIndex>>,
+    uri: &Url,
+    needs: Needs,
+    f: F,
+) -> Result<R>
+where
+    R: Send + 'static,
+    F: FnOnce(&Ctx) -> R + Send + 'static,
+{
+    let snapshot = state.documents.get_or_read(uri).map_err(convert::invalid_params)?;
+    let enc = state.encoding();
+    let path = uri.to_file_path().ok();
+    let lock = if needs == Needs::Lock { state.documents.lock_beside(&snapshot) } else { None };
+    let builtin_docs = state.builtin_docs();
+    let joined = tokio::task::spawn_blocking(move || {
+        let analysis = snapshot.analysis();
+        let ctx = Ctx { snapshot, analysis, file: FileContext { path, lock, builtin_docs, packages }, enc };
+        f(&ctx)
+    })
+    .await;
+    joined.map_err(|err| {
+        let message =
+            if err.is_panic() { super::ordered::panic_message(&err.into_panic()) } else { err.to_string() };
+        log::error!("request on {uri} failed: {message}");
+        Error { code: ErrorCode::InternalError, message: message.into(), data: None }
+    })
 }
 
 pub fn completion(ctx: &Ctx, pos: Position) -> Option<CompletionResponse> {
@@ -435,28 +426,21 @@ pub fn touches_dev_shell(ctx: &Ctx, range: lsp::Range) -> bool {
         .any(|d| d.start() <= range.end() && range.start() <= d.end())
 }
 
-/// "Replace with `python311`" for an evaluation error that says "did you mean …?": the
-/// misspelt name inside the diagnostic's range is replaced.
-pub fn did_you_mean_fixes(ctx: &Ctx, diagnostics: &[lsp::Diagnostic]) -> Vec<CodeActionOrCommand> {
+/// The fixes of diagnostics found outside the text, from the data they carry ("Replace
+/// `pyhton311` with `python311`" for a missing attribute).
+pub fn data_fixes(ctx: &Ctx, client_diagnostics: &[lsp::Diagnostic]) -> Vec<CodeActionOrCommand> {
     let mut out = Vec::new();
-    for d in diagnostics {
-        if d.code != Some(NumberOrString::String(ide::Code::EvalError.as_str().to_string())) {
+    for d in client_diagnostics {
+        let (Some(data), Some(code)) = (convert::diagnostic_data(d), convert::diagnostic_code(d)) else {
             continue;
-        }
-        let Some(wrong) = crate::pkgs::missing_attribute(&d.message) else { continue };
-        let range = ctx.text_range(d.range);
-        let Some(covered) = ctx.snapshot.text.get(std::ops::Range::<usize>::from(range)) else { continue };
-        let Some(at) = covered.rfind(wrong) else { continue };
-        let start = range.start() + TextSize::from(at as u32);
-        let wrong_range = TextRange::at(start, TextSize::of(wrong));
-        for (i, name) in crate::pkgs::suggestions_in(&d.message).into_iter().enumerate() {
-            let edit = ide::TextEdit::replace(wrong_range, name.clone());
+        };
+        for action in ide::actions::data_fixes(&ctx.analysis, code, ctx.text_range(d.range), &data) {
             out.push(CodeActionOrCommand::CodeAction(CodeAction {
-                title: format!("Replace `{wrong}` with `{name}`"),
+                title: action.title,
                 kind: Some(CodeActionKind::QUICKFIX),
                 diagnostics: Some(vec![d.clone()]),
-                edit: Some(workspace_edit(ctx, &[edit])),
-                is_preferred: Some(i == 0),
+                edit: Some(workspace_edit(ctx, &action.edits)),
+                is_preferred: Some(action.preferred),
                 ..CodeAction::default()
             }));
         }

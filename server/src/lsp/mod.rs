@@ -1,73 +1,37 @@
 //! The LSP adapter: tower-lsp on tokio. Handlers convert parameters, call one `ide` function
-//! and convert back; the analysis itself never sees an LSP type.
+//! or one of the adapter's own parts, and convert back; the analysis never sees an LSP type.
+//!
+//! `server.rs` holds the `Backend` and its `LanguageServer` handlers; every other module owns
+//! one concern and takes what it needs, so that no module imports one that imports it back
+//! (docs/architecture.md has the map).
 
-pub mod convert;
-pub mod documents;
-pub mod environment;
+mod commands;
+mod convert;
+mod documents;
+mod environment;
+mod evaluation;
 mod features;
+mod nixpkgs;
 mod ordered;
-pub mod packages;
+mod packages;
+mod progress;
+mod publish;
 mod server;
+mod settings;
+mod state;
 mod transport;
+mod watch;
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::Arc;
 
-use crate::ide::docs::BuiltinDocs;
-use crate::ide::format::Formatter;
-use crate::ide::DiagnosticsConfig;
-use crate::syntax::PositionEncoding;
-
-pub use server::Backend;
-
-/// State shared by the ordering service and the handlers.
-#[derive(Default)]
-pub struct State {
-    pub documents: documents::Documents,
-    utf8: AtomicBool,
-    pub config: RwLock<DiagnosticsConfig>,
-    pub formatter: RwLock<Formatter>,
-    /// Documentation of builtins, once read from the installed Nix (or our own).
-    pub builtin_docs: OnceLock<Arc<BuiltinDocs>>,
-    pub environments: environment::Environments,
-    /// The package index of each flake's nixpkgs.
-    pub packages: packages::Packages,
-    /// Whether git tracks the flake files that are open, checked on open and save.
-    pub tracking: dashmap::DashMap<std::path::PathBuf, crate::vcs::Tracking>,
-}
-
-impl State {
-    pub fn encoding(&self) -> PositionEncoding {
-        if self.utf8.load(Ordering::Acquire) {
-            PositionEncoding::Utf8
-        } else {
-            PositionEncoding::Utf16
-        }
-    }
-
-    pub fn set_encoding(&self, enc: PositionEncoding) {
-        self.utf8.store(enc == PositionEncoding::Utf8, Ordering::Release);
-    }
-
-    pub fn diagnostics_config(&self) -> DiagnosticsConfig {
-        self.config.read().map(|c| c.clone()).unwrap_or_default()
-    }
-
-    pub fn formatter(&self) -> Formatter {
-        self.formatter.read().map(|c| c.clone()).unwrap_or_default()
-    }
-
-    pub fn builtin_docs(&self) -> Option<Arc<BuiltinDocs>> {
-        self.builtin_docs.get().cloned()
-    }
-}
+use state::State;
 
 /// Serves LSP on stdin/stdout until the client says `exit` or closes the stream.
 pub fn serve_stdio() {
     init_logging();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .thread_stack_size(crate::cli::STACK_SIZE)
+        .thread_stack_size(crate::STACK_SIZE)
         // Analyses run on blocking threads; a burst of edits must not start hundreds of them
         // at once (each holds a version's tree): the rest wait their turn. Long Nix work (a
         // realisation, an evaluation, the package index) holds a few of them.

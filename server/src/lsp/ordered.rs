@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use tower::Service;
 use tower_lsp::jsonrpc::{Error, ErrorCode, Id, Request, Response};
 
-use super::State;
+use super::state::State;
 
 pub struct Ordered<S> {
     inner: S,

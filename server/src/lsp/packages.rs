@@ -6,17 +6,23 @@
 //! sets when a feature asks for one. Without Nix there is no index and nothing else changes.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use dashmap::DashMap;
 
-use super::server::Backend;
+use super::nixpkgs;
+use super::progress::{run_with_progress, Progresses};
+use crate::env::Engine;
 use crate::pkgs::load::{self, Source};
 use crate::pkgs::PackageIndex;
 
-#[derive(Default)]
+#[derive(Clone)]
 pub struct Packages {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    progress: Progresses,
     /// By nixpkgs reference and system.
     by_key: DashMap<(String, String), Arc<PackageIndex>>,
     /// The index of each flake root.
@@ -24,36 +30,38 @@ pub struct Packages {
 }
 
 impl Packages {
+    pub fn new(progress: Progresses) -> Packages {
+        Packages { inner: Arc::new(Inner { progress, by_key: DashMap::new(), by_root: DashMap::new() }) }
+    }
+
     /// The index of the flake `path` belongs to (the innermost root holding it).
     pub fn for_path(&self, path: &Path) -> Option<Arc<PackageIndex>> {
-        self.by_root
+        self.inner
+            .by_root
             .iter()
             .filter(|r| path.starts_with(r.key()))
             .max_by_key(|r| r.key().as_os_str().len())
             .map(|r| r.value().clone())
     }
-}
 
-impl Backend {
     /// Makes sure the flake at `root` has the index of its nixpkgs, loading it in the
     /// background when no flake had it yet.
-    pub(crate) fn packages_load(&self, root: PathBuf) {
-        let Some(engine) = self.state().environments.engine() else { return };
-        let backend = self.clone_handle();
+    pub fn load(&self, engine: Arc<Engine>, root: PathBuf) {
+        let this = self.clone();
         tokio::spawn(async move {
             let options = engine.config.nix.clone();
             let r = root.clone();
             let found = tokio::task::spawn_blocking(move || {
                 let (nix, system) = engine.nix_and_system().ok()?;
-                let reference = super::environment::nixpkgs_reference(&r, &options)?;
+                let reference = nixpkgs::reference(&r, &options)?;
                 Some((nix, system, reference))
             })
             .await;
             let Ok(Some((nix, system, reference))) = found else { return };
-            let packages = &backend.state().packages;
+            let inner = &this.inner;
             let key = (reference.clone(), system.clone());
             let mut fresh = false;
-            let index = packages
+            let index = inner
                 .by_key
                 .entry(key.clone())
                 .or_insert_with(|| {
@@ -61,41 +69,40 @@ impl Backend {
                     Arc::new(PackageIndex::new(&reference, &system))
                 })
                 .clone();
-            packages.by_root.insert(root, index.clone());
+            inner.by_root.insert(root, index.clone());
             if !fresh {
                 return;
             }
             let cache_dir = crate::env::cache::cache_dir().map(|d| d.join("pkgs"));
             let source = Source { nix, reference, system, cache_dir };
             let handle = tokio::runtime::Handle::current();
-            let (b, s, weak) = (backend.clone_handle(), source.clone(), Arc::downgrade(&index));
+            let (packages, s, weak) = (this.clone(), source.clone(), Arc::downgrade(&index));
             index.set_requester(move |path| {
-                let (b, s, weak) = (b.clone_handle(), s.clone(), weak.clone());
+                let (packages, s, weak) = (packages.clone(), s.clone(), weak.clone());
                 handle.spawn(async move {
                     if let Some(index) = weak.upgrade() {
-                        b.packages_fill(index, s, path).await;
+                        packages.fill(index, s, path).await;
                     }
                 });
             });
-            backend.packages_fill(index.clone(), source, Vec::new()).await;
+            this.fill(index.clone(), source, Vec::new()).await;
             if index.top().is_none() {
                 // Nix could not list them: another open may try again.
-                backend.state().packages.by_key.remove(&key);
-                backend.state().packages.by_root.retain(|_, i| !Arc::ptr_eq(i, &index));
+                inner.by_key.remove(&key);
+                inner.by_root.retain(|_, i| !Arc::ptr_eq(i, &index));
             }
         });
     }
 
     /// Loads the set at `path` into `index`, reporting progress.
-    async fn packages_fill(&self, index: Arc<PackageIndex>, source: Source, path: Vec<String>) {
-        let cancel = Arc::new(AtomicBool::new(false));
+    async fn fill(&self, index: Arc<PackageIndex>, source: Source, path: Vec<String>) {
         let what =
             if path.is_empty() { "nixpkgs".to_string() } else { format!("nixpkgs' {}", path.join(".")) };
-        let token =
-            self.progress_begin_titled(format!("Indexing the packages of {what}"), cancel.clone()).await;
+        let progress = self.inner.progress.begin(format!("Indexing the packages of {what}")).await;
+        let cancel = progress.cancel_flag();
         let result = {
             let (index, path) = (index.clone(), path.clone());
-            self.run_with_progress(token, move |tx| {
+            run_with_progress(progress, move |tx| {
                 let _ = tx.send((Some("listing names".into()), None));
                 let mut on_names = |set| {
                     if path.is_empty() {

@@ -1,57 +1,65 @@
-//! The language server: capabilities, document notifications, settings, and diagnostics
-//! publishing. Text changes are applied before these handlers run (see `ordered.rs`).
+//! The language server: the `Backend` that holds every part of the adapter, its capabilities
+//! and handlers, and settings. Text changes are applied before these handlers run (see
+//! `ordered.rs`); each handler hands the work to the part that owns it.
 
-use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use dashmap::DashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tower_lsp::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp::lsp_types::*;
 use tower_lsp::{Client, ClientSocket, LanguageServer, LspService};
 
-use super::documents::Snapshot;
-use super::features::{self, Needs};
-use super::{convert, State};
+use super::commands::{self, Commands};
+use super::environment::{Environments, RootParams, ShellsResult, TrustParams};
+use super::evaluation::Evaluations;
+use super::features::{self, Ctx, Needs};
+use super::packages::Packages;
+use super::progress::Progresses;
+use super::publish::Publisher;
+use super::settings::{self, EnvSettings};
+use super::state::State;
+use super::watch;
 use crate::ide::format::Formatter;
-use crate::ide::{self, DiagnosticsConfig};
-use crate::syntax::{PositionEncoding, TextRange, TextSize};
+use crate::ide::DiagnosticsConfig;
+use crate::syntax::PositionEncoding;
 
-#[derive(Clone)]
 pub struct Backend {
     client: Client,
     state: Arc<State>,
-    /// The version whose diagnostics were published last, per document; behind a lock so
-    /// that an older analysis never overwrites a newer one.
-    published: Arc<tokio::sync::Mutex<HashMap<Url, Option<i32>>>>,
-    /// The version being analysed, per document, so that a burst of edits is analysed once.
-    in_flight: Arc<DashMap<Url, Option<i32>>>,
-    pull_configuration: Arc<AtomicBool>,
+    progress: Progresses,
+    publisher: Publisher,
+    packages: Packages,
+    evaluations: Evaluations,
+    environments: Environments,
+    commands: Commands,
+    session: Session,
+}
+
+/// What `initialize` told about the client, for later handlers.
+#[derive(Default)]
+struct Session {
+    /// Whether the client answers `workspace/configuration`.
+    pull_configuration: AtomicBool,
     /// Workspace folders from `initialize`, whose flakes are tracked once initialized.
-    folders: Arc<std::sync::Mutex<Vec<std::path::PathBuf>>>,
-    /// Whether the client can register file watchers.
-    watchers: Arc<AtomicBool>,
+    folders: Mutex<Vec<PathBuf>>,
+    /// Whether the client watches files for us.
+    watchers: AtomicBool,
+    /// Whether `initialized` came (the builtins' documentation is read from then on).
+    initialized: AtomicBool,
 }
 
 pub fn service(state: Arc<State>) -> (LspService<Backend>, ClientSocket) {
-    LspService::build(|client| Backend {
-        client,
-        state,
-        published: Default::default(),
-        in_flight: Default::default(),
-        pull_configuration: Default::default(),
-        folders: Default::default(),
-        watchers: Default::default(),
-    })
-    .custom_method("flake/documentText", Backend::document_text)
-    .custom_method("flake/debug/panic", Backend::debug_panic)
-    .custom_method("flake/realise", Backend::flake_realise)
-    .custom_method("flake/shells", Backend::flake_shells)
-    .custom_method("flake/trust", Backend::flake_trust)
-    .custom_method("window/workDoneProgress/cancel", Backend::progress_cancel)
-    .finish()
+    LspService::build(|client| Backend::new(client, state))
+        .custom_method("flake/documentText", Backend::document_text)
+        .custom_method("flake/debug/panic", Backend::debug_panic)
+        .custom_method("flake/realise", Backend::flake_realise)
+        .custom_method("flake/shells", Backend::flake_shells)
+        .custom_method("flake/trust", Backend::flake_trust)
+        .custom_method("window/workDoneProgress/cancel", Backend::progress_cancel)
+        .finish()
 }
 
 #[derive(Debug, Deserialize)]
@@ -69,167 +77,101 @@ pub struct DocumentText {
     pub open: bool,
 }
 
-/// The settings the server understands, under `flakeLsp` (or at the top level, as
-/// `initializationOptions` are often given).
-fn disabled_codes(settings: &Value) -> Option<Vec<String>> {
-    let section = settings.get("flakeLsp").unwrap_or(settings);
-    let list = section.get("diagnostics")?.get("disabled")?.as_array()?;
-    Some(list.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
-}
-
-/// `flakeLsp.formatting.command`: `Some(None)` when set to null or empty (the built-in
-/// formatter), `None` when absent.
-fn formatter_command(settings: &Value) -> Option<Option<Vec<String>>> {
-    let section = settings.get("flakeLsp").unwrap_or(settings);
-    let value = section.get("formatting")?.get("command")?;
-    Some(match value {
-        Value::Array(items) => Some(items.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()),
-        Value::String(s) if !s.trim().is_empty() => Some(s.split_whitespace().map(str::to_string).collect()),
-        _ => None,
-    })
-}
-
 impl Backend {
-    pub(crate) fn state(&self) -> &Arc<State> {
-        &self.state
-    }
-
-    /// `window/workDoneProgress/cancel` (tower-lsp 0.20's trait lacks it).
-    async fn progress_cancel(&self, params: WorkDoneProgressCancelParams) {
-        self.env_progress_cancelled(&params.token);
-    }
-
-    /// Asks git whether it tracks a flake file (flake.nix, or a file flake.nix refers to) in
-    /// the background; republishes the file's diagnostics when the answer changed.
-    pub(crate) fn check_tracking(&self, uri: Url) {
-        let Ok(path) = uri.to_file_path() else { return };
-        let Some(root) = crate::env::find_root(&path) else { return };
-        let backend = self.clone();
-        tokio::spawn(async move {
-            let flake = root.join("flake.nix");
-            let relevant = path == flake || backend.referenced_by_flake(&flake, &path);
-            if !relevant {
-                return;
-            }
-            let p = path.clone();
-            let Ok(tracking) = tokio::task::spawn_blocking(move || crate::vcs::tracking(&p)).await else {
-                return;
-            };
-            let before = backend.state.tracking.insert(path, tracking);
-            if before != Some(tracking) {
-                backend.in_flight.remove(&uri);
-                backend.schedule_diagnostics(uri);
-            }
-        });
-    }
-
-    /// Whether flake.nix names `file` with a path literal (`./nix/shell.nix`, `./nix`).
-    fn referenced_by_flake(&self, flake: &std::path::Path, file: &std::path::Path) -> bool {
-        let Ok(uri) = Url::from_file_path(flake) else { return false };
-        let Ok(doc) = self.state.documents.get_or_read(&uri) else { return false };
-        let ctx = ide::FileContext::for_path(flake);
-        let analysis = doc.analysis();
-        let root = analysis.root();
-        let referenced = root
-            .descendants_with_tokens()
-            .filter_map(|e| e.into_token())
-            .filter(|t| t.kind() == crate::syntax::SyntaxKind::TOKEN_PATH_REL)
-            .filter_map(|t| ctx.existing_file(t.text()))
-            .any(|target| target == file);
-        referenced
-    }
-
-    /// Opening or saving a flake's file evaluates the flake.
-    fn eval_if_flake(&self, uri: &Url) {
-        let Ok(path) = uri.to_file_path() else { return };
-        if path.extension().is_some_and(|e| e == "nix") {
-            if let Some(root) = crate::env::find_root(&path) {
-                self.packages_load(root.clone());
-                self.eval_schedule(root);
-            }
+    fn new(client: Client, state: Arc<State>) -> Backend {
+        let progress = Progresses::new(client.clone());
+        let publisher = Publisher::new(client.clone(), state.clone());
+        let packages = Packages::new(progress.clone());
+        let evaluations = Evaluations::new(publisher.clone());
+        let environments =
+            Environments::new(client.clone(), progress.clone(), publisher.clone(), packages.clone());
+        let commands = Commands {
+            client: client.clone(),
+            state: state.clone(),
+            progress: progress.clone(),
+            publisher: publisher.clone(),
+            environments: environments.clone(),
+            evaluations: evaluations.clone(),
+        };
+        Backend {
+            client,
+            state,
+            progress,
+            publisher,
+            packages,
+            evaluations,
+            environments,
+            commands,
+            session: Session::default(),
         }
     }
 
-    /// An edited `flake.lock` changes what its `flake.nix` is told.
-    pub(crate) fn refresh_flake_beside_lock(&self, uri: &Url) {
+    /// Runs `f` over the document's analysis on a blocking thread (see `features.rs`).
+    async fn with_analysis<R, F>(&self, uri: &Url, needs: Needs, f: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Ctx) -> R + Send + 'static,
+    {
+        let packages = uri.to_file_path().ok().and_then(|p| self.packages.for_path(&p));
+        features::with_analysis(&self.state, packages, uri, needs, f).await
+    }
+
+    /// Opening or saving a flake's file evaluates the flake and loads its packages.
+    fn evaluate_if_flake(&self, uri: &Url) {
         let Ok(path) = uri.to_file_path() else { return };
-        if path.file_name().is_some_and(|n| n == "flake.lock") {
-            if let Ok(flake) = Url::from_file_path(path.with_file_name("flake.nix")) {
-                if self.state.documents.is_open(&flake) {
-                    self.in_flight.remove(&flake);
-                    self.schedule_diagnostics(flake);
-                }
-            }
-        }
-    }
-
-    pub(crate) fn client(&self) -> &Client {
-        &self.client
-    }
-
-    pub(crate) fn clone_handle(&self) -> Backend {
-        self.clone()
-    }
-
-    /// Publishes a file's diagnostics again (after the environment's changed): through the
-    /// usual analysis when it is open, else only the environment's.
-    pub(crate) async fn refresh_diagnostics(&self, uri: Url) {
-        if self.state.documents.is_open(&uri) {
-            self.in_flight.remove(&uri);
-            self.schedule_diagnostics(uri);
+        if path.extension().is_none_or(|e| e != "nix") {
             return;
         }
-        let Ok(path) = uri.to_file_path() else { return };
-        let env = self.state.environments.diagnostics_for(&path);
-        let Ok(doc) = self.state.documents.get_or_read(&uri) else { return };
-        let enc = self.state.encoding();
-        let diagnostics = env
-            .iter()
-            .map(|d| d.to_diagnostic(&doc.text, &doc.line_index))
-            .map(|d| convert::diagnostic(&uri, &doc.line_index, &doc.text, &d, enc))
-            .collect();
-        self.client.publish_diagnostics(uri, diagnostics, None).await;
+        let (Some(root), Some(engine)) = (crate::env::find_root(&path), self.environments.engine()) else {
+            return;
+        };
+        self.packages.load(engine.clone(), root.clone());
+        self.evaluations.schedule(engine, root);
     }
 
-    async fn apply_settings(&self, settings: &Value) {
-        let mut changed = false;
-        if let Some(command) = formatter_command(settings) {
-            let formatter = match command {
+    /// Applies the environment settings: the Nix binary they name (resolved once, used by
+    /// every run), then the engine (redoing the environments when it changed).
+    async fn apply_env_settings(&self, env: EnvSettings) {
+        let nix_changed = self.state.set_nix(env.nix_path.as_deref().map(Path::new));
+        if self.environments.configure(env, self.state.nix_program()) {
+            for root in self.environments.roots() {
+                self.environments.start(root, false).await;
+            }
+        }
+        if nix_changed && self.session.initialized.load(Ordering::Acquire) {
+            self.load_builtin_docs();
+        }
+    }
+
+    /// Reads the builtins' documentation from the Nix in use, in the background.
+    fn load_builtin_docs(&self) {
+        let state = self.state.clone();
+        tokio::task::spawn_blocking(move || state.load_builtin_docs());
+    }
+
+    async fn apply_settings(&self, value: &Value) {
+        if let Some(command) = settings::formatter_command(value) {
+            self.state.set_formatter(match command {
                 Some(argv) if !argv.is_empty() => Formatter::Command(argv),
                 _ => Formatter::Builtin,
-            };
-            if let Ok(mut current) = self.state.formatter.write() {
-                *current = formatter;
-            }
+            });
         }
-        if let Some(env) = super::environment::EnvSettings::from_settings(settings) {
-            if self.state.environments.configure(env) {
-                for root in self.state.environments.roots() {
-                    self.env_start(root, false).await;
-                }
-            }
+        if let Some(env) = EnvSettings::from_settings(value) {
+            self.apply_env_settings(env).await;
         }
-        if let Some(names) = disabled_codes(settings) {
+        if let Some(names) = settings::disabled_codes(value) {
             let (config, unknown) = DiagnosticsConfig::from_names(names.iter().map(String::as_str));
             if !unknown.is_empty() {
-                self.client
-                    .show_message(
-                        MessageType::WARNING,
-                        format!(
-                            "flake-lsp: unknown diagnostic code(s) in flakeLsp.diagnostics.disabled: {}",
-                            unknown.join(", ")
-                        ),
-                    )
-                    .await;
+                let message = format!(
+                    "flake-lsp: unknown diagnostic code(s) in flakeLsp.diagnostics.disabled: {}",
+                    unknown.join(", ")
+                );
+                self.client.show_message(MessageType::WARNING, message).await;
             }
-            if let Ok(mut current) = self.state.config.write() {
-                changed = *current != config;
-                *current = config;
-            }
-        }
-        if changed {
-            for uri in self.state.documents.open_uris() {
-                self.schedule_diagnostics(uri);
+            if self.state.set_diagnostics_config(config) {
+                for uri in self.state.documents.open_uris() {
+                    self.publisher.schedule(uri);
+                }
             }
         }
     }
@@ -246,68 +188,6 @@ impl Backend {
         }
     }
 
-    /// Analyses the document's current text in the background and publishes the result,
-    /// unless newer text has arrived by then (its own analysis publishes instead).
-    fn schedule_diagnostics(&self, uri: Url) {
-        let state = self.state.clone();
-        let client = self.client.clone();
-        let published = self.published.clone();
-        let in_flight = self.in_flight.clone();
-        tokio::spawn(async move {
-            let Some(snapshot) = state.documents.get(&uri) else { return };
-            if in_flight.insert(uri.clone(), snapshot.version) == Some(snapshot.version) {
-                return;
-            }
-            let config = state.diagnostics_config();
-            let enc = state.encoding();
-            let snap = snapshot.clone();
-            let env = snapshot
-                .uri
-                .to_file_path()
-                .map(|p| state.environments.diagnostics_for(&p))
-                .unwrap_or_default();
-            let lock = state.documents.lock_beside(&snapshot);
-            let untracked = snapshot
-                .uri
-                .to_file_path()
-                .is_ok_and(|p| state.tracking.get(&p).is_some_and(|t| *t == crate::vcs::Tracking::Untracked));
-            let computed = tokio::task::spawn_blocking(move || {
-                compute_diagnostics(&snap, &config, lock.as_deref(), &env, untracked, enc)
-            })
-            .await;
-            let diagnostics = match computed {
-                Ok(d) => d,
-                Err(err) => {
-                    let message = if err.is_panic() {
-                        super::ordered::panic_message(&err.into_panic())
-                    } else {
-                        err.to_string()
-                    };
-                    log::error!("analysis of {uri} failed: {message}");
-                    client
-                        .log_message(
-                            MessageType::ERROR,
-                            format!("flake-lsp: analysis of {uri} failed: {message}"),
-                        )
-                        .await;
-                    in_flight.remove(&uri);
-                    return;
-                }
-            };
-            in_flight.remove_if(&uri, |_, v| *v == snapshot.version);
-            let mut published = published.lock().await;
-            let current = state.documents.get(&uri).map(|d| d.version);
-            if current != Some(snapshot.version) {
-                return;
-            }
-            if published.get(&uri).is_some_and(|v| *v > snapshot.version) {
-                return;
-            }
-            client.publish_diagnostics(uri.clone(), diagnostics, snapshot.version).await;
-            published.insert(uri, snapshot.version);
-        });
-    }
-
     /// Formats, and tells the user when the formatter failed or is missing: a failed request
     /// alone is easy to miss.
     async fn format(&self, uri: &Url, range: Option<Range>) -> Result<Option<Vec<TextEdit>>> {
@@ -320,6 +200,23 @@ impl Backend {
         result
     }
 
+    /// `window/workDoneProgress/cancel` (tower-lsp 0.20's trait lacks it).
+    async fn progress_cancel(&self, params: WorkDoneProgressCancelParams) {
+        self.progress.cancel(&params.token);
+    }
+
+    async fn flake_realise(&self, params: RootParams) -> Result<Value> {
+        self.environments.realise_request(params).await
+    }
+
+    async fn flake_shells(&self, params: RootParams) -> Result<ShellsResult> {
+        self.environments.shells(params).await
+    }
+
+    async fn flake_trust(&self, params: TrustParams) -> Result<Value> {
+        self.environments.trust(params).await
+    }
+
     async fn document_text(&self, params: DocumentTextParams) -> Result<DocumentText> {
         let uri = params.text_document.uri;
         let open = self.state.documents.is_open(&uri);
@@ -330,9 +227,7 @@ impl Backend {
             }
         }
     }
-}
 
-impl Backend {
     /// For tests of the panic guard: panics when `FLAKE_LSP_TEST_HOOKS=1`, else is refused.
     async fn debug_panic(&self, _: Value) -> Result<Value> {
         if std::env::var_os("FLAKE_LSP_TEST_HOOKS").is_some_and(|v| v == "1") {
@@ -340,34 +235,6 @@ impl Backend {
         }
         Err(Error::method_not_found())
     }
-}
-
-fn compute_diagnostics(
-    snapshot: &Snapshot,
-    config: &DiagnosticsConfig,
-    lock: Option<&crate::flake::lock::FlakeLock>,
-    env: &[super::environment::EnvDiagnostic],
-    untracked: bool,
-    enc: PositionEncoding,
-) -> Vec<Diagnostic> {
-    let text = &snapshot.text;
-    let mut found = ide::diagnostics::diagnostics_with_lock(&snapshot.analysis(), config, lock);
-    if untracked && !config.disabled.contains(&ide::Code::UntrackedFile) {
-        let first_line = TextRange::up_to(TextSize::of(text.lines().next().unwrap_or("")));
-        let name = snapshot.uri.path_segments().and_then(|mut s| s.next_back()).unwrap_or("this file");
-        let message = if snapshot.kind() == ide::FileKind::Flake {
-            format!("{name} is not tracked by git: Nix copies only tracked files, so it cannot see this flake; add it with `git add --intent-to-add {name}`")
-        } else {
-            format!("{name} is not tracked by git, and flake.nix refers to it: Nix copies only tracked files and will not find it; add it with `git add --intent-to-add {name}`")
-        };
-        found.push(ide::Diagnostic::new(ide::Code::UntrackedFile, first_line, message));
-    }
-    found.extend(
-        env.iter()
-            .map(|d| d.to_diagnostic(text, &snapshot.line_index))
-            .filter(|d| !config.disabled.contains(&d.code)),
-    );
-    found.iter().map(|d| convert::diagnostic(&snapshot.uri, &snapshot.line_index, text, d, enc)).collect()
 }
 
 #[tower_lsp::async_trait]
@@ -386,30 +253,22 @@ impl LanguageServer for Backend {
         };
         self.state.set_encoding(enc);
         let pulls = params.capabilities.workspace.as_ref().and_then(|w| w.configuration).unwrap_or(false);
-        self.pull_configuration.store(pulls, Ordering::Release);
+        self.session.pull_configuration.store(pulls, Ordering::Release);
         let progress =
             params.capabilities.window.as_ref().and_then(|w| w.work_done_progress).unwrap_or(false);
-        self.state.environments.set_progress_support(progress);
-        let watchers = params
-            .capabilities
-            .workspace
-            .as_ref()
-            .and_then(|w| w.did_change_watched_files.as_ref())
-            .and_then(|d| d.dynamic_registration)
-            .unwrap_or(false);
-        self.watchers.store(watchers, Ordering::Release);
+        self.progress.set_supported(progress);
+        self.session.watchers.store(watch::supported(&params), Ordering::Release);
         let mut folders: Vec<std::path::PathBuf> =
             params.workspace_folders.iter().flatten().filter_map(|f| f.uri.to_file_path().ok()).collect();
         #[allow(deprecated)]
         if folders.is_empty() {
             folders.extend(params.root_uri.as_ref().and_then(|u| u.to_file_path().ok()));
         }
-        if let Ok(mut slot) = self.folders.lock() {
+        if let Ok(mut slot) = self.session.folders.lock() {
             *slot = folders;
         }
         let options = params.initialization_options.clone().unwrap_or(Value::Null);
-        let env = super::environment::EnvSettings::from_settings(&options).unwrap_or_default();
-        self.state.environments.configure(env);
+        self.apply_env_settings(EnvSettings::from_settings(&options).unwrap_or_default()).await;
         if let Some(options) = &params.initialization_options {
             self.apply_settings(options).await;
         }
@@ -424,12 +283,7 @@ impl LanguageServer for Backend {
                     save: Some(TextDocumentSyncSaveOptions::Supported(true)),
                 })),
                 execute_command_provider: Some(ExecuteCommandOptions {
-                    commands: vec![
-                        super::environment::ENTER_ENVIRONMENT.to_string(),
-                        super::environment::RECREATE_VENV.to_string(),
-                        super::environment::UPDATE_LOCK.to_string(),
-                        super::environment::GIT_ADD.to_string(),
-                    ],
+                    commands: commands::ALL.iter().map(|c| c.to_string()).collect(),
                     work_done_progress_options: Default::default(),
                 }),
                 completion_provider: Some(CompletionOptions {
@@ -475,34 +329,17 @@ impl LanguageServer for Backend {
     }
 
     async fn initialized(&self, _: InitializedParams) {
-        let state = self.state.clone();
-        tokio::task::spawn_blocking(move || {
-            let docs = ide::docs::BuiltinDocs::from_installed_nix();
-            let _ = state.builtin_docs.set(Arc::new(docs));
-        });
-        if self.pull_configuration.load(Ordering::Acquire) {
+        if self.session.pull_configuration.load(Ordering::Acquire) {
             self.pull_settings().await;
         }
-        if self.watchers.load(Ordering::Acquire) {
-            let watchers = ["**/*.nix", "**/flake.lock"]
-                .iter()
-                .map(|glob| FileSystemWatcher {
-                    glob_pattern: GlobPattern::String(glob.to_string()),
-                    kind: None,
-                })
-                .collect();
-            let registration = Registration {
-                id: "flake-lsp-watched-files".into(),
-                method: "workspace/didChangeWatchedFiles".into(),
-                register_options: serde_json::to_value(DidChangeWatchedFilesRegistrationOptions { watchers })
-                    .ok(),
-            };
-            if let Err(e) = self.client.register_capability(vec![registration]).await {
-                log::warn!("cannot watch files: {e}");
-            }
+        // From the Nix the settings name, now that they are all in.
+        self.session.initialized.store(true, Ordering::Release);
+        self.load_builtin_docs();
+        if self.session.watchers.load(Ordering::Acquire) {
+            watch::register(&self.client).await;
         }
-        let folders = self.folders.lock().map(|f| f.clone()).unwrap_or_default();
-        self.env_track_folders(folders).await;
+        let folders = self.session.folders.lock().map(|f| f.clone()).unwrap_or_default();
+        self.environments.track_folders(folders).await;
     }
 
     async fn shutdown(&self) -> Result<()> {
@@ -511,51 +348,47 @@ impl LanguageServer for Backend {
 
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
         let uri = params.text_document.uri;
-        self.schedule_diagnostics(uri.clone());
-        self.check_tracking(uri.clone());
-        self.eval_if_flake(&uri);
-        self.env_track_document(&uri).await;
+        self.publisher.schedule(uri.clone());
+        self.publisher.check_tracking(uri.clone());
+        self.evaluate_if_flake(&uri);
+        self.environments.track_document(&uri).await;
     }
 
     async fn did_save(&self, params: DidSaveTextDocumentParams) {
-        self.check_tracking(params.text_document.uri.clone());
-        self.eval_if_flake(&params.text_document.uri);
+        let uri = params.text_document.uri;
+        self.publisher.check_tracking(uri.clone());
+        self.evaluate_if_flake(&uri);
         // Without file watchers, saving is how the server learns a file changed on disk.
-        if !self.watchers.load(Ordering::Acquire) {
-            if let Ok(path) = params.text_document.uri.to_file_path() {
-                self.env_files_changed(vec![path]).await;
+        if !self.session.watchers.load(Ordering::Acquire) {
+            if let Ok(path) = uri.to_file_path() {
+                watch::files_changed(&self.environments, &[path]).await;
             }
         }
     }
 
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
         for change in &params.changes {
-            self.refresh_flake_beside_lock(&change.uri);
+            self.publisher.lock_changed(&change.uri);
         }
-        let paths = params.changes.into_iter().filter_map(|c| c.uri.to_file_path().ok()).collect();
-        self.env_files_changed(paths).await;
+        let paths: Vec<_> = params.changes.into_iter().filter_map(|c| c.uri.to_file_path().ok()).collect();
+        watch::files_changed(&self.environments, &paths).await;
     }
 
     async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<Value>> {
-        self.env_command(&params.command, &params.arguments).await
+        self.commands.execute(&params.command, &params.arguments).await
     }
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
         let uri = params.text_document.uri;
-        self.schedule_diagnostics(uri.clone());
-        self.refresh_flake_beside_lock(&uri);
+        self.publisher.schedule(uri.clone());
+        self.publisher.lock_changed(&uri);
         if let Ok(path) = uri.to_file_path() {
-            self.eval_cancel_for(&path);
+            self.evaluations.cancel_for(&path);
         }
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
-        let uri = params.text_document.uri;
-        let mut published = self.published.lock().await;
-        published.remove(&uri);
-        self.in_flight.remove(&uri);
-        // Diagnostics of a closed file would go stale: clear them.
-        self.client.publish_diagnostics(uri, Vec::new(), None).await;
+        self.publisher.closed(params.text_document.uri).await;
     }
 
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
@@ -670,7 +503,7 @@ impl LanguageServer for Backend {
         let (actions, on_shell) = self
             .with_analysis(&uri, Needs::Text, move |ctx| {
                 let mut actions = features::code_actions(ctx, range, &config, &diagnostics);
-                let fixes = features::did_you_mean_fixes(ctx, &diagnostics);
+                let fixes = features::data_fixes(ctx, &diagnostics);
                 if !fixes.is_empty() {
                     actions.get_or_insert_with(Vec::new).extend(fixes);
                 }
@@ -678,7 +511,7 @@ impl LanguageServer for Backend {
             })
             .await?;
         let mut actions = actions.unwrap_or_default();
-        actions.extend(self.env_code_actions(&uri, on_shell, &params.context.diagnostics));
+        actions.extend(self.commands.code_actions(&uri, on_shell, &params.context.diagnostics));
         Ok(Some(actions))
     }
 
@@ -691,12 +524,9 @@ impl LanguageServer for Backend {
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
-        if disabled_codes(&params.settings).is_some()
-            || formatter_command(&params.settings).is_some()
-            || super::environment::EnvSettings::from_settings(&params.settings).is_some()
-        {
+        if settings::mentions_any(&params.settings) {
             self.apply_settings(&params.settings).await;
-        } else if self.pull_configuration.load(Ordering::Acquire) {
+        } else if self.session.pull_configuration.load(Ordering::Acquire) {
             self.pull_settings().await;
         }
     }

@@ -2,7 +2,8 @@
 //!
 //! Every run goes through [`Nix::run`] (or [`Nix::run_internal`] for Nix's hidden
 //! `__dump-*` commands), so every run gets the same treatment: the binary found once
-//! (`FLAKE_LSP_NIX`, else `nix` on PATH), the `nix-command` and `flakes` features switched on
+//! ([`Nix::resolve`]: the editor's `flakeLsp.nix.path`, else `FLAKE_LSP_NIX`, else `nix` on
+//! PATH), the `nix-command` and `flakes` features switched on
 //! whatever the user's configuration says, no stdin (Nix must never wait for a prompt), and a
 //! timeout that kills the whole process group, since Nix starts helpers of its own.
 
@@ -24,6 +25,9 @@ pub const NIX_ENV_VAR: &str = "FLAKE_LSP_NIX";
 
 /// What flake-lsp needs from Nix, switched on for every run.
 const FEATURES: &str = "nix-command flakes";
+
+/// How long Nix may take to describe its builtins (it starts in well under a second).
+const DUMP_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Why running `nix` did not give a result.
 #[derive(Debug)]
@@ -118,11 +122,29 @@ pub struct Nix {
 }
 
 impl Nix {
+    /// The `nix` to use: `setting` (the editor's `flakeLsp.nix.path`) when given, else
+    /// [`Nix::locate`]. A bare name is looked up on PATH; a setting that names nothing is kept,
+    /// so that what fails to start is the binary the user named, never another one.
+    pub fn resolve(setting: Option<&Path>) -> Result<Nix, NixError> {
+        match setting.filter(|s| !s.as_os_str().is_empty()) {
+            Some(program) => Ok(Nix::named(program, std::env::var_os("PATH"))),
+            None => Nix::locate(),
+        }
+    }
+
     /// `FLAKE_LSP_NIX` when set, else `nix` on PATH.
     pub fn locate() -> Result<Nix, NixError> {
         let configured = std::env::var_os(NIX_ENV_VAR).filter(|v| !v.is_empty());
         let path = std::env::var_os("PATH");
         Nix::locate_in(configured, path).ok_or(NixError::NotFound)
+    }
+
+    /// The binary a setting names: a path as it is, a bare name found on `path` (else as it is).
+    fn named(program: &Path, path: Option<OsString>) -> Nix {
+        if program.components().count() > 1 {
+            return Nix::at(program);
+        }
+        Nix::at(find_on_path(program, path.as_deref()).unwrap_or_else(|| program.to_path_buf()))
     }
 
     /// [`Nix::locate`] over given values of `FLAKE_LSP_NIX` and PATH.
@@ -224,6 +246,15 @@ impl Nix {
         })
     }
 
+    /// The builtins as this Nix describes them: the output of [`Nix::dump_builtins`], read.
+    pub fn builtins(&self) -> Result<Vec<DumpedBuiltin>, NixError> {
+        let json = self.dump_builtins(DUMP_TIMEOUT)?;
+        builtins::parse_dump(&json).map_err(|e| NixError::UnexpectedOutput {
+            command: "nix __dump-builtins".to_string(),
+            detail: e.to_string(),
+        })
+    }
+
     /// The JSON description of the builtins, from whichever command this Nix has:
     /// `__dump-language` (newer Nix: functions and constants) or `__dump-builtins` (older:
     /// functions only). Read it with [`builtins::parse_dump`].
@@ -289,9 +320,14 @@ mod tests {
         let path = Some(OsString::from(format!("/nonexistent:{}", dir.display())));
         assert_eq!(Nix::locate_in(None, path.clone()), Some(Nix::at(dir.join("nix"))));
         assert_eq!(Nix::locate_in(Some("/opt/nix/bin/nix".into()), None), Some(Nix::at("/opt/nix/bin/nix")));
-        assert_eq!(Nix::locate_in(Some("nix".into()), path), Some(Nix::at(dir.join("nix"))));
+        assert_eq!(Nix::locate_in(Some("nix".into()), path.clone()), Some(Nix::at(dir.join("nix"))));
         assert_eq!(Nix::locate_in(None, Some("/nonexistent".into())), None);
         assert_eq!(Nix::locate_in(None, None), None);
+        // The editor's setting: a path as given, a bare name from PATH, an unknown name kept.
+        assert_eq!(Nix::named(Path::new("/opt/nix"), None), Nix::at("/opt/nix"));
+        assert_eq!(Nix::named(Path::new("nix"), path.clone()), Nix::at(dir.join("nix")));
+        assert_eq!(Nix::named(Path::new("nix-x"), path.clone()), Nix::at("nix-x"));
+        assert_eq!(Nix::resolve(Some(Path::new("/opt/nix"))).unwrap(), Nix::at("/opt/nix"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -7,14 +7,16 @@
 //!
 //! - [`cleanup`]: removing what is unused or empty (`let` bindings, `with`, `rec`, formals).
 //! - [`flake`]: deprecated outputs and the agreement of `inputs` with `outputs`' arguments.
+//! - [`suggestions`]: what Nix may have meant by a missing attribute, from the diagnostic's data.
 //! - [`text`]: where an edit starts and ends so that lines, indentation and comments stay tidy.
 
 mod cleanup;
 mod flake;
+mod suggestions;
 mod text;
 
 use super::diagnostics::diagnostics_for;
-use super::{Analysis, Code, Diagnostic, DiagnosticsConfig, FileContext, TextEdit};
+use super::{Analysis, Code, Diagnostic, DiagnosticData, DiagnosticsConfig, FileContext, TextEdit};
 use crate::syntax::{SyntaxNode, TextRange};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +50,27 @@ pub fn code_actions(
         out.extend(fixes(&file, diag));
     }
     out
+}
+
+/// The fixes of a diagnostic found outside the text (by Nix), from the facts it carries: its
+/// `code`, its `range` in the current text, and its `data`.
+pub fn data_fixes(analysis: &Analysis, code: Code, range: TextRange, data: &DiagnosticData) -> Vec<Action> {
+    let file = File { analysis, root: analysis.root(), text: analysis.text() };
+    let fixes = match data {
+        DiagnosticData::DidYouMean { missing, suggestions } => {
+            suggestions::did_you_mean(&file, range, missing, suggestions)
+        }
+    };
+    fixes
+        .into_iter()
+        .map(|fix| Action {
+            title: fix.title,
+            kind: ActionKind::QuickFix,
+            edits: fix.edits,
+            fixes: Some((code, range)),
+            preferred: fix.preferred,
+        })
+        .collect()
 }
 
 /// What every fix looks at: the text and one cursor over its tree.

@@ -2,10 +2,15 @@
 //! that produce them over one parsed file.
 
 mod duplicates;
+mod external;
 mod flake;
 mod names;
 
+pub use external::{flake_names_file, untracked_file, with_outside, ExternalDiagnostic, Outside};
+
 use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
 
 use super::Analysis;
 use crate::syntax::{self, TextRange};
@@ -137,11 +142,36 @@ pub struct Diagnostic {
     pub range: TextRange,
     pub message: String,
     pub related: Vec<Related>,
+    /// What a fix needs that neither the text nor the code tells (the editor keeps it with
+    /// the diagnostic and hands it back with a code action request).
+    pub data: Option<DiagnosticData>,
+}
+
+/// Facts a diagnostic carries for its fixes, so that they never read them back out of the
+/// message. Sent to the editor as the diagnostic's `data`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum DiagnosticData {
+    /// Nix found the attribute `missing` missing; `suggestions` are the names of the flake's
+    /// nixpkgs closest to it, best first.
+    DidYouMean { missing: String, suggestions: Vec<String> },
 }
 
 impl Diagnostic {
     pub fn new(code: Code, range: TextRange, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { code, severity: code.severity(), range, message: message.into(), related: Vec::new() }
+        Diagnostic {
+            code,
+            severity: code.severity(),
+            range,
+            message: message.into(),
+            related: Vec::new(),
+            data: None,
+        }
+    }
+
+    pub fn with_data(mut self, data: Option<DiagnosticData>) -> Diagnostic {
+        self.data = data;
+        self
     }
 
     pub fn with_related(mut self, range: TextRange, message: impl Into<String>) -> Diagnostic {

@@ -1,14 +1,18 @@
-//! Every static feature on one text, for the fuzzer (`fuzz/`) and its regression corpus: the
-//! features must not panic on any input, and what they return must point into the text.
+//! The fuzz harness: every static feature on one text, for the fuzz target (`fuzz/`) and the
+//! unit test that replays its corpus. The features must not panic on any input, and what they
+//! return must point into the text.
+//!
+//! Not part of the library's API: compiled for tests and with the `fuzzing` feature, which
+//! only `fuzz/Cargo.toml` turns on.
 
-use super::{actions, completion, diagnostics, hover, navigation, structure};
-use super::{Analysis, DiagnosticsConfig, FileContext, FileKind};
+use crate::ide::{actions, completion, diagnostics, hover, navigation, structure};
+use crate::ide::{Analysis, DiagnosticsConfig, FileContext, FileKind};
 use crate::syntax::{TextRange, TextSize};
 
 /// Runs every feature on `text` as a flake.nix and as another Nix file, at a spread of offsets
 /// (every one for short texts). Panics when a result points outside the text or splits a
 /// character: that is a bug the fuzzer should report.
-pub fn exercise(text: &str) {
+pub fn every_feature(text: &str) {
     let ctx = FileContext::default();
     let config = DiagnosticsConfig::default();
     for kind in [FileKind::Flake, FileKind::Nix] {
@@ -103,7 +107,7 @@ mod tests {
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
                     Err(e) => panic!("{}: {e}", path.display()),
                 };
-                super::exercise(&String::from_utf8_lossy(&bytes));
+                super::every_feature(&String::from_utf8_lossy(&bytes));
                 count += 1;
             }
             count
@@ -119,6 +123,6 @@ mod tests {
 
     #[test]
     fn a_seed_flake() {
-        super::exercise(include_str!("structure/testdata/devops-renaissance.flake.nix"));
+        super::every_feature(include_str!("ide/structure/testdata/devops-renaissance.flake.nix"));
     }
 }
