@@ -3,7 +3,7 @@
 //! `eachDefaultSystem`/`eachSystem` (which adds the per-system layer itself).
 
 use crate::flake::schema::{self, OutputShape};
-use crate::syntax::{attrpath_attrs, binding_parts, static_attr_name, SyntaxKind, SyntaxNode};
+use crate::syntax::{attrpath_attrs, binding_parts, function_name, static_attr_name, SyntaxKind, SyntaxNode};
 use SyntaxKind::*;
 
 /// One step on the way from the top of the file down to a value.
@@ -88,23 +88,7 @@ fn is_update(bin_op: &SyntaxNode) -> bool {
 /// `eachDefaultSystem`, `flake-utils.lib.eachSystem [ … ]`: the function at the head of a
 /// call, by the last name of its path.
 fn is_per_system_function(function: &SyntaxNode) -> bool {
-    called_name(function).is_some_and(|name| schema::PER_SYSTEM_FUNCTIONS.contains(&name.as_str()))
-}
-
-/// The name of the function at the head of `f a b` (`mkShell`, `pkgs.mkShell` gives `mkShell`).
-pub(super) fn called_name(function: &SyntaxNode) -> Option<String> {
-    let mut head = crate::syntax::strip_parens(function.clone());
-    while head.kind() == NODE_APPLY {
-        head = crate::syntax::strip_parens(head.children().next()?);
-    }
-    match head.kind() {
-        NODE_IDENT => Some(head.text().to_string()),
-        NODE_SELECT => {
-            let path = head.children().find(|c| c.kind() == NODE_ATTRPATH)?;
-            attrpath_attrs(&path).last().as_ref().and_then(static_attr_name)
-        }
-        _ => None,
-    }
+    function_name(function).is_some_and(|name| schema::PER_SYSTEM_FUNCTIONS.contains(&name.as_str()))
 }
 
 /// A spot of the flake schema where attribute names are known.

@@ -21,8 +21,8 @@ use crate::flake::schema::{self, OutputShape, ValueKind};
 use crate::flake::{literal_string, FlakeModel};
 use crate::syntax::builtins::{BUILTINS, GLOBALS};
 use crate::syntax::{
-    attrpath_attrs, binding_parts, static_attr_name, strip_parens, SyntaxKind, SyntaxNode, TextRange,
-    TextSize,
+    attrpath_attrs, binding_parts, function_name, static_attr_name, strip_parens, SyntaxKind, SyntaxNode,
+    TextRange, TextSize,
 };
 use flake::{Spot, Step};
 use names::{Visible, WithNames};
@@ -475,7 +475,7 @@ fn is_mk_shell_argument(value: &SyntaxNode) -> bool {
     let mut parts = apply.children();
     let function = parts.next();
     parts.next().as_ref() == Some(&node)
-        && function.as_ref().and_then(flake::called_name).is_some_and(|name| name == "mkShell")
+        && function.as_ref().and_then(function_name).is_some_and(|name| name == "mkShell")
 }
 
 fn flake_keys(acc: &mut Items, spot: &Spot, written: &HashSet<String>, flake: &FlakeModel) {

@@ -21,7 +21,7 @@ pub use symbols::symbols;
 
 use crate::flake::schema;
 use crate::syntax::scope::{NameResolution, Resolution};
-use crate::syntax::{attrpath_attrs, static_attr_name, strip_parens, SyntaxKind, SyntaxNode, TextRange};
+use crate::syntax::{function_name, strip_parens, SyntaxKind, SyntaxNode, TextRange};
 use SyntaxKind::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,23 +221,7 @@ fn walk_output(
 /// `eachDefaultSystem f`, `flake-utils.lib.eachSystem systems f`: the function's result is put
 /// under each system.
 fn is_per_system_call(apply: &SyntaxNode) -> bool {
-    let mut function = apply.clone();
-    while function.kind() == NODE_APPLY {
-        match function.children().next() {
-            Some(f) => function = strip_parens(f),
-            None => return false,
-        }
-    }
-    let name = match function.kind() {
-        NODE_IDENT => Some(function.text().to_string()),
-        NODE_SELECT => function
-            .children()
-            .find(|c| c.kind() == NODE_ATTRPATH)
-            .and_then(|p| attrpath_attrs(&p).last())
-            .and_then(|a| static_attr_name(&a)),
-        _ => None,
-    };
-    name.is_some_and(|n| schema::PER_SYSTEM_FUNCTIONS.contains(&n.as_str()))
+    function_name(apply).is_some_and(|n| schema::PER_SYSTEM_FUNCTIONS.contains(&n.as_str()))
 }
 
 #[cfg(test)]
