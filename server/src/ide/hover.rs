@@ -5,7 +5,7 @@
 //! in the sets `outputs` returns, and inputs, wherever they are named.
 
 use super::completion::{package_documentation, select_path, set_path, Bound};
-use super::navigation::flake::{attr_path, input_named_by, is_outputs_formal, model, outputs_lambda};
+use super::navigation::flake::{attr_path, input_named_by, is_outputs_formal};
 use super::navigation::{ident_at, line_of, node_at};
 use super::{Analysis, FileContext};
 use crate::flake::lock::{flake_ref_string, Attr, RefAttrs};
@@ -32,10 +32,11 @@ pub struct Hover {
 const PREVIEW_CHARS: usize = 60;
 
 pub fn hover(analysis: &Analysis, ctx: &FileContext, offset: TextSize) -> Option<Hover> {
-    let ident = ident_at(&analysis.root(), offset)?;
+    let root = analysis.root();
+    let ident = ident_at(&root, offset)?;
     let markdown = package_hover(analysis, ctx, &ident)
-        .or_else(|| match model(analysis) {
-            Some(model) => flake_hover(analysis, ctx, &model, &ident),
+        .or_else(|| match analysis.flake() {
+            Some(model) => flake_hover(analysis, ctx, model, &root, &ident),
             None => None,
         })
         .or_else(|| selected_builtin(analysis, ctx, &ident))
@@ -281,10 +282,11 @@ fn flake_hover(
     analysis: &Analysis,
     ctx: &FileContext,
     model: &FlakeModel,
+    root: &SyntaxNode,
     ident: &SyntaxNode,
 ) -> Option<String> {
     if let Some(name) = input_named_by(analysis, model, ident) {
-        return Some(input(model, ctx, &[name.as_str()]));
+        return Some(input(model, root, ctx, &[name.as_str()]));
     }
     let names = analysis.names();
     let own = names
@@ -315,7 +317,9 @@ fn flake_hover(
                     ),
                 })
             }
-            ["inputs", input_name, "inputs", nested] => return Some(input(model, ctx, &[input_name, nested])),
+            ["inputs", input_name, "inputs", nested] => {
+                return Some(input(model, root, ctx, &[input_name, nested]))
+            }
             ["inputs", _, attr] | ["inputs", _, "inputs", _, attr] => {
                 return Some(match schema::input_attribute_doc(attr) {
                     Some(doc) => format!("**`{attr}`**: input attribute\n\n{doc}"),
@@ -330,13 +334,13 @@ fn flake_hover(
 
 /// An input: what `flake.nix` says, then what `flake.lock` says. `path` is the input, or an
 /// input of an input (`["home-manager", "nixpkgs"]`).
-fn input(model: &FlakeModel, ctx: &FileContext, path: &[&str]) -> String {
+fn input(model: &FlakeModel, root: &SyntaxNode, ctx: &FileContext, path: &[&str]) -> String {
     let mut out = match path {
         [name] => format!("**input `{name}`**"),
         [parent, name, ..] => format!("**input `{name}` of input `{parent}`**"),
         [] => String::new(),
     };
-    let written = written_input(model, path);
+    let written = written_input(model, root, path);
     match &written {
         Some(lines) if !lines.is_empty() => {
             out.push_str("\n\n");
@@ -384,7 +388,7 @@ fn input(model: &FlakeModel, ctx: &FileContext, path: &[&str]) -> String {
 
 /// The input as `flake.nix` writes it: its reference, what it follows, whether it is a flake.
 /// `None` when it is not declared.
-fn written_input(model: &FlakeModel, path: &[&str]) -> Option<Vec<String>> {
+fn written_input(model: &FlakeModel, root: &SyntaxNode, path: &[&str]) -> Option<Vec<String>> {
     let (first, rest) = path.split_first()?;
     let decl = model.input(first)?;
     // The attributes of the input itself, or of `inputs.<nested>` below it.
@@ -399,7 +403,7 @@ fn written_input(model: &FlakeModel, path: &[&str]) -> Option<Vec<String>> {
             continue;
         };
         found = true;
-        let Some(value) = attr.value.as_ref().map(|v| strip_parens(v.clone())) else { continue };
+        let Some(value) = attr.value.map(|v| strip_parens(v.to_node(root))) else { continue };
         match key.as_str() {
             "url" => {
                 if let Some(url) = literal_string(&value) {
@@ -434,7 +438,7 @@ fn output(analysis: &Analysis, model: &FlakeModel, ident: &SyntaxNode) -> Option
         return None;
     }
     let set = attrpath.parent().filter(|b| b.kind() == NODE_ATTRPATH_VALUE)?.parent()?;
-    let body = outputs_lambda(model)?.children().last()?;
+    let body = model.outputs_lambda?.to_node(&analysis.root()).children().last()?;
     let mut sets = Vec::new();
     output_sets(analysis, &body, false, 0, &mut sets);
     let &(_, per_system) = sets.iter().find(|(s, _)| s.text_range() == set.text_range())?;

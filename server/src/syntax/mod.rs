@@ -9,6 +9,11 @@ pub use line_index::{LineCol, LineIndex, PositionEncoding};
 pub use parse::{parse, Parsed, SyntaxError, SyntaxErrorKind};
 pub use rnix::{SyntaxKind, SyntaxNode, SyntaxToken, TextRange, TextSize};
 
+/// Where a node is (its kind and range), to find it again in a tree of the same text:
+/// `SyntaxNode`s cannot cross threads, so what is cached on an `Analysis` keeps these and
+/// each feature finds the nodes in its own cursor over the tree (`ptr.to_node(&root)`).
+pub type NodePtr = rowan::ast::SyntaxNodePtr<rnix::NixLanguage>;
+
 use rnix::ast::{self, InterpolPart};
 use rowan::ast::AstNode;
 

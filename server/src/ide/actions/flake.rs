@@ -14,7 +14,6 @@ use std::collections::{HashMap, HashSet};
 use super::text::{entries, insert_after, insert_before, insert_into_set};
 use super::{node_at, File, Fix};
 use crate::flake::schema::{self, DeprecatedOutput};
-use crate::flake::FlakeModel;
 use crate::ide::TextEdit;
 use crate::syntax::scope::Resolution;
 use crate::syntax::{
@@ -26,9 +25,9 @@ use SyntaxKind::*;
 /// function (`eachDefaultSystem (system: { … })`), where outputs have no system layer.
 /// Follows the same forms as the diagnostics do.
 fn output_sets(file: &File) -> Vec<(SyntaxNode, bool)> {
-    let flake = FlakeModel::new(&file.root);
     let mut out = Vec::new();
-    let Some(lambda) = flake.outputs.map(strip_parens).filter(|l| l.kind() == NODE_LAMBDA) else {
+    let Some(lambda) = file.analysis.flake().and_then(|f| f.outputs_lambda).map(|l| l.to_node(&file.root))
+    else {
         return out;
     };
     if let Some(body) = lambda.children().last() {
@@ -337,24 +336,29 @@ pub(super) fn declare_input(file: &File, range: TextRange) -> Vec<Fix> {
     let Some(name) = file.text.get(usize::from(range.start())..usize::from(range.end())) else {
         return Vec::new();
     };
-    let flake = FlakeModel::new(&file.root);
-    let Some(root_set) = &flake.root_set else { return Vec::new() };
+    let Some(flake) = file.analysis.flake() else { return Vec::new() };
+    let Some(root_set) = flake.root_set.map(|s| s.to_node(&file.root)) else { return Vec::new() };
     let url = format!("url = \"flake:{name}\";");
     let inputs: Vec<_> = flake.bindings.iter().filter(|b| b.name.as_deref() == Some("inputs")).collect();
     let edit = if let Some(whole) = inputs.iter().find(|b| b.rest.is_empty()) {
         // `inputs = { … };`
-        let set = whole.value.clone().map(strip_parens).filter(|v| v.kind() == NODE_ATTR_SET && !is_rec(v));
+        let set = whole
+            .value
+            .map(|v| strip_parens(v.to_node(&file.root)))
+            .filter(|v| v.kind() == NODE_ATTR_SET && !is_rec(v));
         set.and_then(|set| insert_into_set(file.text, &set, &format!("{name}.{url}")))
     } else if let Some(last) = inputs.last() {
         // `inputs.a.url = …;` bindings.
-        Some(insert_after(file.text, &last.binding, &format!("inputs.{name}.{url}")))
+        Some(insert_after(file.text, &last.binding.to_node(&file.root), &format!("inputs.{name}.{url}")))
     } else {
         let outputs = flake.bindings.iter().find(|b| b.name.as_deref() == Some("outputs"));
         match outputs {
-            Some(outputs) => {
-                Some(insert_before(file.text, &outputs.binding, &format!("inputs.{name}.{url}")))
-            }
-            None => insert_into_set(file.text, root_set, &format!("inputs.{name}.{url}")),
+            Some(outputs) => Some(insert_before(
+                file.text,
+                &outputs.binding.to_node(&file.root),
+                &format!("inputs.{name}.{url}"),
+            )),
+            None => insert_into_set(file.text, &root_set, &format!("inputs.{name}.{url}")),
         }
     };
     let Some(edit) = edit else { return Vec::new() };
@@ -368,8 +372,8 @@ pub(super) fn receive_input(file: &File, range: TextRange, missing: bool) -> Vec
         return Vec::new();
     };
     let Some(name) = static_attr_name(&attr) else { return Vec::new() };
-    let flake = FlakeModel::new(&file.root);
-    let Some(lambda) = flake.outputs.map(strip_parens).filter(|l| l.kind() == NODE_LAMBDA) else {
+    let Some(lambda) = file.analysis.flake().and_then(|f| f.outputs_lambda).map(|l| l.to_node(&file.root))
+    else {
         return Vec::new();
     };
     let Some(pattern) = lambda.children().find(|c| c.kind() == NODE_PATTERN) else { return Vec::new() };

@@ -28,12 +28,12 @@ pub(super) fn check(
         }
         return;
     }
-    top_level(flake, out);
-    inputs(flake, out);
-    outputs(flake, names, out);
+    top_level(flake, root, out);
+    inputs(flake, root, out);
+    outputs(flake, root, names, out);
 }
 
-fn top_level(flake: &FlakeModel, out: &mut Vec<Diagnostic>) {
+fn top_level(flake: &FlakeModel, root: &SyntaxNode, out: &mut Vec<Diagnostic>) {
     for binding in &flake.bindings {
         match binding.name.as_deref() {
             Some(name) if schema::TOP_LEVEL.contains(&name) => {}
@@ -57,7 +57,7 @@ fn top_level(flake: &FlakeModel, out: &mut Vec<Diagnostic>) {
         ));
     }
     if let Some(description) = &flake.description {
-        if literal_string(description).is_none() {
+        if literal_string(&description.to_node(root)).is_none() {
             out.push(Diagnostic::new(
                 Code::DescriptionNotString,
                 description.text_range(),
@@ -67,7 +67,7 @@ fn top_level(flake: &FlakeModel, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn inputs(flake: &FlakeModel, out: &mut Vec<Diagnostic>) {
+fn inputs(flake: &FlakeModel, root: &SyntaxNode, out: &mut Vec<Diagnostic>) {
     for computed in &flake.computed_inputs {
         out.push(Diagnostic::new(
             Code::ComputedInputs,
@@ -77,7 +77,7 @@ fn inputs(flake: &FlakeModel, out: &mut Vec<Diagnostic>) {
     }
     // Inputs named by `outputs` are inputs too (from the registry), so `follows` may use them.
     let mut known: HashSet<&str> = flake.inputs.iter().map(|i| i.name.as_str()).collect();
-    let formals = outputs_formals(flake);
+    let formals = outputs_formals(flake, root);
     known.extend(formals.iter().map(|f| f.name.as_str()));
     for input in &flake.inputs {
         for computed in &input.computed {
@@ -88,12 +88,18 @@ fn inputs(flake: &FlakeModel, out: &mut Vec<Diagnostic>) {
             ));
         }
         for attr in &input.attrs {
-            input_attr(&input.name, attr, &known, out);
+            input_attr(&input.name, attr, root, &known, out);
         }
     }
 }
 
-fn input_attr(input: &str, attr: &InputAttr, known: &HashSet<&str>, out: &mut Vec<Diagnostic>) {
+fn input_attr(
+    input: &str,
+    attr: &InputAttr,
+    root: &SyntaxNode,
+    known: &HashSet<&str>,
+    out: &mut Vec<Diagnostic>,
+) {
     // `inputs.<name>.<attr>` overrides an input of the input: its attribute is the third.
     let (name, name_range, nested) = match attr.path.as_slice() {
         [first, ..] if first == "inputs" => match (attr.path.get(2), attr.path_ranges.get(2)) {
@@ -128,7 +134,7 @@ fn input_attr(input: &str, attr: &InputAttr, known: &HashSet<&str>, out: &mut Ve
     let Some(value) = &attr.value else { return };
     // A deeper path (`url.x = …`) makes the value a set.
     let deeper = attr.path.len() > if nested { 3 } else { 1 };
-    let value_node = strip_parens(value.clone());
+    let value_node = strip_parens(value.to_node(root));
     let ok = !deeper
         && match kind {
             ValueKind::String => literal_string(&value_node).is_some(),
@@ -174,8 +180,8 @@ pub(crate) struct Formal {
 }
 
 /// The formals of `outputs = { self, nixpkgs, ... }: …`.
-fn outputs_formals(flake: &FlakeModel) -> Vec<Formal> {
-    let Some(lambda) = flake.outputs.clone().map(strip_parens) else { return Vec::new() };
+fn outputs_formals(flake: &FlakeModel, root: &SyntaxNode) -> Vec<Formal> {
+    let Some(lambda) = flake.outputs_lambda.map(|l| l.to_node(root)) else { return Vec::new() };
     let Some(pattern) = lambda.children().find(|c| c.kind() == NODE_PATTERN) else { return Vec::new() };
     pattern
         .children()
@@ -191,20 +197,19 @@ fn outputs_formals(flake: &FlakeModel) -> Vec<Formal> {
         .collect()
 }
 
-fn outputs(flake: &FlakeModel, names: &NameResolution, out: &mut Vec<Diagnostic>) {
+fn outputs(flake: &FlakeModel, root: &SyntaxNode, names: &NameResolution, out: &mut Vec<Diagnostic>) {
     let Some(outputs) = &flake.outputs else { return };
-    let lambda = strip_parens(outputs.clone());
-    if lambda.kind() != NODE_LAMBDA {
+    let Some(lambda) = flake.outputs_lambda.map(|l| l.to_node(root)) else {
         out.push(Diagnostic::new(
             Code::OutputsNotFunction,
             outputs.text_range(),
             "`outputs` must be a function written out (`{ self, ... }: { … }`): Nix reads it without evaluating",
         ));
         return;
-    }
+    };
     let pattern = lambda.children().find(|c| c.kind() == NODE_PATTERN);
     if let Some(pattern) = &pattern {
-        let formals = outputs_formals(flake);
+        let formals = outputs_formals(flake, root);
         let has_ellipsis = pattern.children_with_tokens().any(|e| e.kind() == TOKEN_ELLIPSIS);
         for formal in &formals {
             if formal.name != "self" && !formal.has_default && flake.input(&formal.name).is_none() {
@@ -350,6 +355,7 @@ fn deprecated_code(name: &str) -> Code {
 /// run, fetching), and inputs the lock holds that flake.nix no longer has.
 pub(super) fn check_lock(
     flake: &FlakeModel,
+    root: &SyntaxNode,
     lock: &crate::flake::lock::FlakeLock,
     out: &mut Vec<Diagnostic>,
 ) {
@@ -360,7 +366,7 @@ pub(super) fn check_lock(
     // What Nix locks: the declared inputs, and `outputs` arguments it looks up in the registry.
     let mut declared: Vec<(String, rowan::TextRange)> =
         flake.inputs.iter().map(|i| (i.name.clone(), i.name_range)).collect();
-    for formal in outputs_formals(flake) {
+    for formal in outputs_formals(flake, root) {
         if formal.name != "self" && !formal.has_default && !declared.iter().any(|(n, _)| *n == formal.name) {
             declared.push((formal.name, formal.range));
         }
