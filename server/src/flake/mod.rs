@@ -1,17 +1,20 @@
 //! The flake schema and a model of `flake.nix` read without evaluation: its top-level
-//! bindings, its inputs, and `outputs`.
+//! bindings, its inputs, and what `outputs` returns ([`outputs`]).
 //!
 //! The model is made once per version of the file (`Analysis::flake`) and shared by every
 //! feature, on any thread, so it keeps [`NodePtr`]s: a feature finds the nodes in its own
 //! cursor over the tree with `ptr.to_node(&root)`.
 
 pub mod lock;
+pub mod outputs;
 pub mod schema;
 
+use crate::syntax::scope::NameResolution;
 use crate::syntax::{
     attrpath_attrs, binding_parts, is_rec, plain_string, static_attr_name, strip_parens, NodePtr, SyntaxKind,
     SyntaxNode, TextRange,
 };
+use outputs::{OutputDef, OutputPart, PartKind};
 use SyntaxKind::*;
 
 /// One assignment inside an input, such as `url = "…"` or `inputs.nixpkgs.follows = "…"`.
@@ -61,12 +64,17 @@ pub struct FlakeModel {
     pub outputs: Option<NodePtr>,
     /// That value when it is a function written out (`{ self, ... }: …`), parentheses aside.
     pub outputs_lambda: Option<NodePtr>,
+    /// What `outputs` returns, in the order it is found ([`outputs`]).
+    pub output_parts: Vec<OutputPart>,
+    /// The bindings of the sets among `output_parts`.
+    output_definitions: Vec<OutputDef>,
     pub description: Option<NodePtr>,
 }
 
 impl FlakeModel {
-    /// The model of the file `root` is the tree of. Made once per analysis: `Analysis::flake`.
-    pub fn new(root: &SyntaxNode) -> FlakeModel {
+    /// The model of the file `root` is the tree of; `names` is its name resolution (to follow
+    /// names towards the sets `outputs` returns). Made once per analysis: `Analysis::flake`.
+    pub fn new(root: &SyntaxNode, names: &NameResolution) -> FlakeModel {
         let mut model = FlakeModel::default();
         let Some(expr) = root.children().next().map(strip_parens) else { return model };
         if expr.kind() != NODE_ATTR_SET {
@@ -87,14 +95,37 @@ impl FlakeModel {
         }
         model.root_set = Some(NodePtr::new(&expr));
         if let Some(outputs) = model.outputs.map(|o| o.to_node(root)) {
-            let value = strip_parens(outputs);
+            let value = strip_parens(outputs.clone());
             model.outputs_lambda = (value.kind() == NODE_LAMBDA).then(|| NodePtr::new(&value));
+            model.output_parts = outputs::parts(&outputs, names);
+            model.output_definitions = outputs::definitions(&model.output_parts, root);
         }
         model
     }
 
     pub fn input(&self, name: &str) -> Option<&InputDecl> {
         self.inputs.iter().find(|i| i.name == name)
+    }
+
+    /// The attribute sets `outputs` returns (also those reached through a name).
+    pub fn output_sets(&self) -> impl Iterator<Item = &OutputPart> {
+        self.output_parts.iter().filter(|p| p.kind == PartKind::Set)
+    }
+
+    /// `set`, when it is one of the sets `outputs` returns.
+    pub fn output_set(&self, set: &SyntaxNode) -> Option<&OutputPart> {
+        let set = NodePtr::new(set);
+        self.output_sets().find(|p| p.node == set)
+    }
+
+    /// Every binding of the sets `outputs` returns, set by set.
+    pub fn output_definitions(&self) -> &[OutputDef] {
+        &self.output_definitions
+    }
+
+    /// The binding of a set `outputs` returns whose first name is written at `range`.
+    pub fn output_definition(&self, name_range: TextRange) -> Option<&OutputDef> {
+        self.output_definitions.iter().find(|d| d.name_range == name_range)
     }
 
     fn top_binding(&mut self, entry: &SyntaxNode) {

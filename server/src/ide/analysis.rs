@@ -57,10 +57,13 @@ impl Analysis {
         self.names.get_or_init(|| NameResolution::new(&self.root()))
     }
 
-    /// The model of `flake.nix` (its bindings, inputs and outputs); `None` for other files. Its nodes are [`crate::syntax::NodePtr`]s into [`Analysis::root`].
+    /// The model of `flake.nix` (inputs, outputs, the sets `outputs` returns); `None` for
+    /// other files. Its nodes are [`crate::syntax::NodePtr`]s into [`Analysis::root`].
     pub fn flake(&self) -> Option<&FlakeModel> {
         self.flake
-            .get_or_init(|| (self.kind == FileKind::Flake).then(|| FlakeModel::new(&self.root())))
+            .get_or_init(|| {
+                (self.kind == FileKind::Flake).then(|| FlakeModel::new(&self.root(), self.names()))
+            })
             .as_ref()
     }
 }

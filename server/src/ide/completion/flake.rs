@@ -2,8 +2,9 @@
 //! bindings that hold it, `let … in` bodies, lambda bodies, `//`, and the function given to
 //! `eachDefaultSystem`/`eachSystem` (which adds the per-system layer itself).
 
+use crate::flake::outputs::is_per_system_function;
 use crate::flake::schema::{self, OutputShape};
-use crate::syntax::{attrpath_attrs, binding_parts, function_name, static_attr_name, SyntaxKind, SyntaxNode};
+use crate::syntax::{attrpath_attrs, binding_parts, static_attr_name, SyntaxKind, SyntaxNode};
 use SyntaxKind::*;
 
 /// One step on the way from the top of the file down to a value.
@@ -83,12 +84,6 @@ pub(super) fn path_to(value: &SyntaxNode) -> Option<Vec<Step>> {
 /// `a // b`.
 fn is_update(bin_op: &SyntaxNode) -> bool {
     bin_op.children_with_tokens().any(|e| e.kind() == TOKEN_UPDATE)
-}
-
-/// `eachDefaultSystem`, `flake-utils.lib.eachSystem [ … ]`: the function at the head of a
-/// call, by the last name of its path.
-fn is_per_system_function(function: &SyntaxNode) -> bool {
-    function_name(function).is_some_and(|name| schema::PER_SYSTEM_FUNCTIONS.contains(&name.as_str()))
 }
 
 /// A spot of the flake schema where attribute names are known.

@@ -1,13 +1,12 @@
 //! Checks on the structure of `flake.nix`, as Nix reads it before evaluating anything.
 
-use crate::syntax::{apply_chain, covering_node, function_name};
 use std::collections::HashSet;
 
 use super::{Code, Diagnostic};
 use crate::flake::schema::{self, ValueKind};
 use crate::flake::{literal_string, FlakeModel, InputAttr};
-use crate::syntax::scope::{NameResolution, Resolution};
-use crate::syntax::{attrpath_attrs, binding_parts, static_attr_name, strip_parens, SyntaxKind, SyntaxNode};
+use crate::syntax::scope::NameResolution;
+use crate::syntax::{strip_parens, SyntaxKind, SyntaxNode};
 use SyntaxKind::*;
 
 pub(super) fn check(
@@ -252,90 +251,13 @@ fn outputs(flake: &FlakeModel, root: &SyntaxNode, names: &NameResolution, out: &
             }
         }
     }
-    let body = lambda.children().last();
-    if let Some(body) = body {
-        let mut visited = HashSet::new();
-        deprecated_outputs(&body, names, &mut visited, 0, out);
-    }
-}
-
-/// Finds the attribute sets `outputs` returns and warns about deprecated names in them.
-fn deprecated_outputs(
-    expr: &SyntaxNode,
-    names: &NameResolution,
-    visited: &mut HashSet<rowan::TextRange>,
-    depth: usize,
-    out: &mut Vec<Diagnostic>,
-) {
-    let expr = strip_parens(expr.clone());
-    if depth > 32 || !visited.insert(expr.text_range()) {
-        return;
-    }
-    let recurse = |e: &SyntaxNode, visited: &mut HashSet<rowan::TextRange>, out: &mut Vec<Diagnostic>| {
-        deprecated_outputs(e, names, visited, depth + 1, out)
-    };
-    match expr.kind() {
-        NODE_ATTR_SET => {
-            for entry in expr.children().filter(|c| c.kind() == NODE_ATTRPATH_VALUE) {
-                let (path, _) = binding_parts(&entry);
-                let Some(first) = path.as_ref().and_then(|p| attrpath_attrs(p).next()) else { continue };
-                let Some(name) = static_attr_name(&first) else { continue };
-                if let Some(dep) = schema::deprecated_output(&name) {
-                    out.push(Diagnostic::new(
-                        deprecated_code(dep.name),
-                        first.text_range(),
-                        format!("`{}` is deprecated: use `{}`", dep.name, dep.replacement),
-                    ));
-                }
-            }
-        }
-        NODE_LET_IN | NODE_WITH | NODE_ASSERT => {
-            if let Some(body) = expr.children().last() {
-                recurse(&body, visited, out);
-            }
-        }
-        NODE_IF_ELSE => {
-            for branch in expr.children().skip(1) {
-                recurse(&branch, visited, out);
-            }
-        }
-        NODE_BIN_OP => {
-            let is_update = expr.children_with_tokens().any(|e| e.kind() == TOKEN_UPDATE);
-            if is_update {
-                for side in expr.children() {
-                    recurse(&side, visited, out);
-                }
-            }
-        }
-        NODE_APPLY => {
-            // `flake-utils.lib.eachDefaultSystem (system: { … })`, also with a list of
-            // systems first: the per-system function's result is an output set.
-            let (function, args) = apply_chain(&expr);
-            if function_name(&function).is_some_and(|n| schema::PER_SYSTEM_FUNCTIONS.contains(&n.as_str())) {
-                if let Some(last) = args.last().map(|a| strip_parens(a.clone())) {
-                    if last.kind() == NODE_LAMBDA {
-                        if let Some(body) = last.children().last() {
-                            recurse(&body, visited, out);
-                        }
-                    } else {
-                        recurse(&last, visited, out);
-                    }
-                }
-            }
-        }
-        NODE_IDENT => {
-            // A name bound in a `let` to the output set.
-            let found = names.refs.iter().find(|r| r.range == expr.text_range());
-            if let Some(Resolution::Def(d)) = found.map(|r| r.resolution) {
-                let def = &names.defs[d];
-                if let Some(value) = def.value_range {
-                    if let Some(node) = covering_node(&expr, value) {
-                        recurse(&node, visited, out);
-                    }
-                }
-            }
-        }
-        _ => {}
+    for definition in flake.output_definitions() {
+        let Some(dep) = definition.name().and_then(schema::deprecated_output) else { continue };
+        out.push(Diagnostic::new(
+            deprecated_code(dep.name),
+            definition.name_range,
+            format!("`{}` is deprecated: use `{}`", dep.name, dep.replacement),
+        ));
     }
 }
 

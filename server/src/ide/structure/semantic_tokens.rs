@@ -12,8 +12,8 @@
 use rnix::NixLanguage;
 use rowan::{GreenNodeData, Language, NodeOrToken};
 
-use super::{modifiers, output_parts, OutputPart, Token, TokenKind};
-use crate::flake::{schema, FlakeModel};
+use super::{modifiers, Token, TokenKind};
+use crate::flake::schema;
 use crate::ide::Analysis;
 use crate::syntax::scope::{DefId, DefKind, NameResolution, Resolution};
 use crate::syntax::{SyntaxKind, SyntaxNode, TextRange, TextSize};
@@ -40,8 +40,9 @@ pub fn semantic_tokens(analysis: &Analysis, range: Option<TextRange>) -> Vec<Tok
         .map(|(i, d)| (d.name_range.start(), i))
         .collect();
     defs.sort_unstable_by_key(|d| d.0);
-    let output_sets = match analysis.flake() {
-        Some(model) => flake_output_sets(model, &root, names),
+    // The attribute sets `outputs` returns in `flake.nix`, where deprecated names are marked.
+    let output_sets: Vec<TextRange> = match analysis.flake() {
+        Some(model) => model.output_sets().map(|s| s.node.text_range()).collect(),
         None => Vec::new(),
     };
     let function_values = function_values(&root, names, &refs, &defs);
@@ -62,18 +63,6 @@ pub fn semantic_tokens(analysis: &Analysis, range: Option<TextRange>) -> Vec<Tok
 /// Whether two ranges overlap or meet.
 fn touches(a: TextRange, b: TextRange) -> bool {
     a.start() <= b.end() && b.start() <= a.end()
-}
-
-/// The attribute sets `outputs` returns in `flake.nix`, where deprecated names are marked.
-fn flake_output_sets(model: &FlakeModel, root: &SyntaxNode, names: &NameResolution) -> Vec<TextRange> {
-    let Some(outputs) = model.outputs.map(|o| o.to_node(root)) else { return Vec::new() };
-    output_parts(&outputs, Some(names))
-        .into_iter()
-        .filter_map(|part| match part {
-            OutputPart::Set(set) => Some(set.text_range()),
-            _ => None,
-        })
-        .collect()
 }
 
 /// A node on the way from the root to the current token.

@@ -11,7 +11,8 @@
 //! attributes but nothing below them, and nothing deeper than [`MAX_DEPTH`] is shown, so a
 //! large generated file gives a usable outline quickly.
 
-use super::{output_parts, OutputPart, Symbol, SymbolKind};
+use super::{Symbol, SymbolKind};
+use crate::flake::outputs::PartKind;
 use crate::flake::schema;
 use crate::flake::{literal_string, FlakeModel, InputDecl};
 use crate::ide::Analysis;
@@ -223,7 +224,12 @@ impl Builder {
                         self.symbol("outputs".into(), SymbolKind::Function, range, binding.name_range);
                     if let Some(value) = binding.value {
                         symbol.detail = value_detail(&strip_parens(value.to_node(root)));
-                        symbol.children = self.outputs(&value.to_node(root));
+                        symbol.children = if model.outputs == Some(value) {
+                            self.outputs(model, root)
+                        } else {
+                            // An earlier `outputs` of two (which Nix refuses).
+                            self.expr(&value.to_node(root), 1)
+                        };
                     }
                     out.push(symbol);
                 }
@@ -284,14 +290,16 @@ impl Builder {
         symbol
     }
 
-    /// What `outputs` returns, with the `let` bindings on the way.
-    fn outputs(&mut self, outputs: &SyntaxNode) -> Vec<Symbol> {
+    /// What `outputs` returns, with the `let` bindings on the way. A value reached through a
+    /// name is left out: it is listed where it is bound.
+    fn outputs(&mut self, model: &FlakeModel, root: &SyntaxNode) -> Vec<Symbol> {
         let mut out = Vec::new();
-        for part in output_parts(outputs, None) {
-            match part {
-                OutputPart::Let(node) => out.extend(self.bindings(&node, Context::Let, 1)),
-                OutputPart::Set(node) => out.extend(self.bindings(&node, Context::Output, 1)),
-                OutputPart::Other(node) => out.extend(self.expr(&node, 1)),
+        for part in model.output_parts.iter().filter(|p| !p.through_name) {
+            let node = part.node.to_node(root);
+            match part.kind {
+                PartKind::Let => out.extend(self.bindings(&node, Context::Let, 1)),
+                PartKind::Set => out.extend(self.bindings(&node, Context::Output, 1)),
+                PartKind::Other => out.extend(self.expr(&node, 1)),
             }
         }
         out
