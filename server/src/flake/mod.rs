@@ -1,12 +1,20 @@
-//! The flake schema and a model of `flake.nix` read without evaluation.
+//! The flake schema and a model of `flake.nix` read without evaluation: its top-level
+//! bindings, its inputs, and what `outputs` returns ([`outputs`]).
+//!
+//! The model is made once per version of the file (`Analysis::flake`) and shared by every
+//! feature, on any thread, so it keeps [`NodePtr`]s: a feature finds the nodes in its own
+//! cursor over the tree with `ptr.to_node(&root)`.
 
 pub mod lock;
+pub mod outputs;
 pub mod schema;
 
+use crate::syntax::scope::NameResolution;
 use crate::syntax::{
-    attrpath_attrs, binding_parts, is_rec, plain_string, static_attr_name, strip_parens, SyntaxKind,
+    attrpath_attrs, binding_parts, is_rec, plain_string, static_attr_name, strip_parens, NodePtr, SyntaxKind,
     SyntaxNode, TextRange,
 };
+use outputs::{OutputDef, OutputPart, PartKind};
 use SyntaxKind::*;
 
 /// One assignment inside an input, such as `url = "…"` or `inputs.nixpkgs.follows = "…"`.
@@ -16,7 +24,7 @@ pub struct InputAttr {
     pub path: Vec<String>,
     /// The attributes of that path as written (for ranges); `None` for a computed name.
     pub path_ranges: Vec<TextRange>,
-    pub value: Option<SyntaxNode>,
+    pub value: Option<NodePtr>,
 }
 
 #[derive(Debug, Clone)]
@@ -26,7 +34,7 @@ pub struct InputDecl {
     pub name_range: TextRange,
     pub attrs: Vec<InputAttr>,
     /// Values given where an attribute set is needed (`inputs.x = someVariable;`).
-    pub computed: Vec<SyntaxNode>,
+    pub computed: Vec<NodePtr>,
 }
 
 /// A top-level binding of `flake.nix`.
@@ -37,27 +45,36 @@ pub struct TopBinding {
     /// The first attribute of its path.
     pub name_range: TextRange,
     /// The rest of its path, when it has one (`inputs.nixpkgs.url` has two more).
-    pub rest: Vec<SyntaxNode>,
-    pub value: Option<SyntaxNode>,
-    pub binding: SyntaxNode,
+    pub rest: Vec<NodePtr>,
+    pub value: Option<NodePtr>,
+    pub binding: NodePtr,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct FlakeModel {
     /// The top-level attribute set, when the file is one.
-    pub root_set: Option<SyntaxNode>,
+    pub root_set: Option<NodePtr>,
     pub bindings: Vec<TopBinding>,
     /// `inherit` at the top: the names it brings in.
     pub inherits: Vec<(String, TextRange)>,
     pub inputs: Vec<InputDecl>,
     /// Values of `inputs` that are not attribute sets written out.
-    pub computed_inputs: Vec<SyntaxNode>,
-    pub outputs: Option<SyntaxNode>,
-    pub description: Option<SyntaxNode>,
+    pub computed_inputs: Vec<NodePtr>,
+    /// The value bound to `outputs`.
+    pub outputs: Option<NodePtr>,
+    /// That value when it is a function written out (`{ self, ... }: …`), parentheses aside.
+    pub outputs_lambda: Option<NodePtr>,
+    /// What `outputs` returns, in the order it is found ([`outputs`]).
+    pub output_parts: Vec<OutputPart>,
+    /// The bindings of the sets among `output_parts`.
+    output_definitions: Vec<OutputDef>,
+    pub description: Option<NodePtr>,
 }
 
 impl FlakeModel {
-    pub fn new(root: &SyntaxNode) -> FlakeModel {
+    /// The model of the file `root` is the tree of; `names` is its name resolution (to follow
+    /// names towards the sets `outputs` returns). Made once per analysis: `Analysis::flake`.
+    pub fn new(root: &SyntaxNode, names: &NameResolution) -> FlakeModel {
         let mut model = FlakeModel::default();
         let Some(expr) = root.children().next().map(strip_parens) else { return model };
         if expr.kind() != NODE_ATTR_SET {
@@ -76,12 +93,39 @@ impl FlakeModel {
                 _ => {}
             }
         }
-        model.root_set = Some(expr);
+        model.root_set = Some(NodePtr::new(&expr));
+        if let Some(outputs) = model.outputs.map(|o| o.to_node(root)) {
+            let value = strip_parens(outputs.clone());
+            model.outputs_lambda = (value.kind() == NODE_LAMBDA).then(|| NodePtr::new(&value));
+            model.output_parts = outputs::parts(&outputs, names);
+            model.output_definitions = outputs::definitions(&model.output_parts, root);
+        }
         model
     }
 
     pub fn input(&self, name: &str) -> Option<&InputDecl> {
         self.inputs.iter().find(|i| i.name == name)
+    }
+
+    /// The attribute sets `outputs` returns (also those reached through a name).
+    pub fn output_sets(&self) -> impl Iterator<Item = &OutputPart> {
+        self.output_parts.iter().filter(|p| p.kind == PartKind::Set)
+    }
+
+    /// `set`, when it is one of the sets `outputs` returns.
+    pub fn output_set(&self, set: &SyntaxNode) -> Option<&OutputPart> {
+        let set = NodePtr::new(set);
+        self.output_sets().find(|p| p.node == set)
+    }
+
+    /// Every binding of the sets `outputs` returns, set by set.
+    pub fn output_definitions(&self) -> &[OutputDef] {
+        &self.output_definitions
+    }
+
+    /// The binding of a set `outputs` returns whose first name is written at `range`.
+    pub fn output_definition(&self, name_range: TextRange) -> Option<&OutputDef> {
+        self.output_definitions.iter().find(|d| d.name_range == name_range)
     }
 
     fn top_binding(&mut self, entry: &SyntaxNode) {
@@ -102,24 +146,24 @@ impl FlakeModel {
                                 self.input_binding(&attrs, v);
                             }
                         } else if inner.kind() == NODE_INHERIT {
-                            self.computed_inputs.push(inner);
+                            self.computed_inputs.push(NodePtr::new(&inner));
                         }
                     }
                 }
-                Some(other) => self.computed_inputs.push(other),
+                Some(other) => self.computed_inputs.push(NodePtr::new(&other)),
                 None => {}
             },
             (Some("inputs"), false) => self.input_binding(&rest, value.clone()),
-            (Some("outputs"), true) => self.outputs = value.clone(),
-            (Some("description"), true) => self.description = value.clone(),
+            (Some("outputs"), true) => self.outputs = value.as_ref().map(NodePtr::new),
+            (Some("description"), true) => self.description = value.as_ref().map(NodePtr::new),
             _ => {}
         }
         self.bindings.push(TopBinding {
             name,
             name_range: first.text_range(),
-            rest,
-            value,
-            binding: entry.clone(),
+            rest: rest.iter().map(NodePtr::new).collect(),
+            value: value.as_ref().map(NodePtr::new),
+            binding: NodePtr::new(entry),
         });
     }
 
@@ -127,7 +171,7 @@ impl FlakeModel {
     fn input_binding(&mut self, path: &[SyntaxNode], value: Option<SyntaxNode>) {
         let Some((first, rest)) = path.split_first() else { return };
         let Some(name) = static_attr_name(first) else {
-            self.computed_inputs.push(first.clone());
+            self.computed_inputs.push(NodePtr::new(first));
             return;
         };
         let index = match self.inputs.iter().position(|i| i.name == name) {
@@ -162,20 +206,20 @@ fn collect_input_attrs(input: &mut InputDecl, prefix: Vec<SyntaxNode>, value: Op
                         path.extend(attrpath_attrs(&p));
                         collect_input_attrs(input, path, v);
                     }
-                    NODE_INHERIT => input.computed.push(inner),
+                    NODE_INHERIT => input.computed.push(NodePtr::new(&inner)),
                     _ => {}
                 }
             }
         }
         _ if prefix.is_empty() => {
             if let Some(v) = value {
-                input.computed.push(v);
+                input.computed.push(NodePtr::new(&v));
             }
         }
         _ => {
             let path = prefix.iter().map(|a| static_attr_name(a).unwrap_or_default()).collect();
             let path_ranges = prefix.iter().map(|a| a.text_range()).collect();
-            input.attrs.push(InputAttr { path, path_ranges, value });
+            input.attrs.push(InputAttr { path, path_ranges, value: value.as_ref().map(NodePtr::new) });
         }
     }
 }
@@ -198,8 +242,6 @@ pub fn literal_string(value: &SyntaxNode) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn inputs_in_both_forms() {
         let text = r#"{
@@ -208,8 +250,8 @@ mod tests {
   inputs.extra.flake = false;
   outputs = { self, ... }: { };
 }"#;
-        let parsed = crate::syntax::parse(text);
-        let model = FlakeModel::new(&parsed.root);
+        let analysis = crate::ide::Analysis::of(text, crate::ide::FileKind::Flake);
+        let model = analysis.flake().expect("a flake.nix has a model");
         let summary: Vec<String> = model
             .inputs
             .iter()

@@ -2,7 +2,7 @@
 //!
 //! rowan's `SyntaxNode` cannot cross threads, so the tree is kept as its green node (shared,
 //! immutable) and each feature builds its own cursor over it, which is cheap. Name resolution
-//! is computed on first use.
+//! and, for `flake.nix`, the flake model are computed on first use.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -11,6 +11,7 @@ use rowan::GreenNode;
 
 use super::FileKind;
 use crate::flake::lock::FlakeLock;
+use crate::flake::FlakeModel;
 use crate::syntax::scope::NameResolution;
 use crate::syntax::{self, SyntaxError, SyntaxNode};
 
@@ -20,13 +21,14 @@ pub struct Analysis {
     green: GreenNode,
     errors: Vec<SyntaxError>,
     names: OnceLock<NameResolution>,
+    flake: OnceLock<Option<FlakeModel>>,
 }
 
 impl Analysis {
     pub fn new(text: Arc<str>, kind: FileKind) -> Analysis {
         let parsed = syntax::parse(&text);
         let green = parsed.root.green().to_owned();
-        Analysis { text, kind, green, errors: parsed.errors, names: OnceLock::new() }
+        Analysis { text, kind, green, errors: parsed.errors, names: OnceLock::new(), flake: OnceLock::new() }
     }
 
     /// For tests and the CLI: analyses `text` as a file of `kind`.
@@ -53,6 +55,16 @@ impl Analysis {
 
     pub fn names(&self) -> &NameResolution {
         self.names.get_or_init(|| NameResolution::new(&self.root()))
+    }
+
+    /// The model of `flake.nix` (inputs, outputs, the sets `outputs` returns); `None` for
+    /// other files. Its nodes are [`crate::syntax::NodePtr`]s into [`Analysis::root`].
+    pub fn flake(&self) -> Option<&FlakeModel> {
+        self.flake
+            .get_or_init(|| {
+                (self.kind == FileKind::Flake).then(|| FlakeModel::new(&self.root(), self.names()))
+            })
+            .as_ref()
     }
 }
 

@@ -5,7 +5,7 @@
 //! in the sets `outputs` returns, and inputs, wherever they are named.
 
 use super::completion::{package_documentation, select_path, set_path, Bound};
-use super::navigation::flake::{attr_path, input_named_by, is_outputs_formal, model, outputs_lambda};
+use super::navigation::flake::{attr_path, input_named_by, is_outputs_formal};
 use super::navigation::{ident_at, line_of, node_at};
 use super::{Analysis, FileContext};
 use crate::flake::lock::{flake_ref_string, Attr, RefAttrs};
@@ -14,7 +14,6 @@ use crate::flake::{literal_string, FlakeModel};
 use crate::pkgs::{Entry, Lookup, Package};
 use crate::syntax::covering_node;
 use crate::syntax::scope::{DefId, DefKind, Resolution, ScopeKind};
-use crate::syntax::{apply_chain, function_name};
 use crate::syntax::{
     attrpath_attrs, builtins, static_attr_name, strip_parens, SyntaxKind, SyntaxNode, TextRange, TextSize,
 };
@@ -32,10 +31,11 @@ pub struct Hover {
 const PREVIEW_CHARS: usize = 60;
 
 pub fn hover(analysis: &Analysis, ctx: &FileContext, offset: TextSize) -> Option<Hover> {
-    let ident = ident_at(&analysis.root(), offset)?;
+    let root = analysis.root();
+    let ident = ident_at(&root, offset)?;
     let markdown = package_hover(analysis, ctx, &ident)
-        .or_else(|| match model(analysis) {
-            Some(model) => flake_hover(analysis, ctx, &model, &ident),
+        .or_else(|| match analysis.flake() {
+            Some(model) => flake_hover(analysis, ctx, model, &root, &ident),
             None => None,
         })
         .or_else(|| selected_builtin(analysis, ctx, &ident))
@@ -281,10 +281,11 @@ fn flake_hover(
     analysis: &Analysis,
     ctx: &FileContext,
     model: &FlakeModel,
+    root: &SyntaxNode,
     ident: &SyntaxNode,
 ) -> Option<String> {
     if let Some(name) = input_named_by(analysis, model, ident) {
-        return Some(input(model, ctx, &[name.as_str()]));
+        return Some(input(model, root, ctx, &[name.as_str()]));
     }
     let names = analysis.names();
     let own = names
@@ -315,7 +316,9 @@ fn flake_hover(
                     ),
                 })
             }
-            ["inputs", input_name, "inputs", nested] => return Some(input(model, ctx, &[input_name, nested])),
+            ["inputs", input_name, "inputs", nested] => {
+                return Some(input(model, root, ctx, &[input_name, nested]))
+            }
             ["inputs", _, attr] | ["inputs", _, "inputs", _, attr] => {
                 return Some(match schema::input_attribute_doc(attr) {
                     Some(doc) => format!("**`{attr}`**: input attribute\n\n{doc}"),
@@ -325,18 +328,18 @@ fn flake_hover(
             _ => {}
         }
     }
-    output(analysis, model, ident)
+    output(model, ident)
 }
 
 /// An input: what `flake.nix` says, then what `flake.lock` says. `path` is the input, or an
 /// input of an input (`["home-manager", "nixpkgs"]`).
-fn input(model: &FlakeModel, ctx: &FileContext, path: &[&str]) -> String {
+fn input(model: &FlakeModel, root: &SyntaxNode, ctx: &FileContext, path: &[&str]) -> String {
     let mut out = match path {
         [name] => format!("**input `{name}`**"),
         [parent, name, ..] => format!("**input `{name}` of input `{parent}`**"),
         [] => String::new(),
     };
-    let written = written_input(model, path);
+    let written = written_input(model, root, path);
     match &written {
         Some(lines) if !lines.is_empty() => {
             out.push_str("\n\n");
@@ -384,7 +387,7 @@ fn input(model: &FlakeModel, ctx: &FileContext, path: &[&str]) -> String {
 
 /// The input as `flake.nix` writes it: its reference, what it follows, whether it is a flake.
 /// `None` when it is not declared.
-fn written_input(model: &FlakeModel, path: &[&str]) -> Option<Vec<String>> {
+fn written_input(model: &FlakeModel, root: &SyntaxNode, path: &[&str]) -> Option<Vec<String>> {
     let (first, rest) = path.split_first()?;
     let decl = model.input(first)?;
     // The attributes of the input itself, or of `inputs.<nested>` below it.
@@ -399,7 +402,7 @@ fn written_input(model: &FlakeModel, path: &[&str]) -> Option<Vec<String>> {
             continue;
         };
         found = true;
-        let Some(value) = attr.value.as_ref().map(|v| strip_parens(v.clone())) else { continue };
+        let Some(value) = attr.value.map(|v| strip_parens(v.to_node(root))) else { continue };
         match key.as_str() {
             "url" => {
                 if let Some(url) = literal_string(&value) {
@@ -428,17 +431,10 @@ fn written_input(model: &FlakeModel, path: &[&str]) -> Option<Vec<String>> {
 }
 
 /// An output name in a set that `outputs` returns.
-fn output(analysis: &Analysis, model: &FlakeModel, ident: &SyntaxNode) -> Option<String> {
-    let attrpath = ident.parent().filter(|p| p.kind() == NODE_ATTRPATH)?;
-    if attrpath_attrs(&attrpath).next()?.text_range() != ident.text_range() {
-        return None;
-    }
-    let set = attrpath.parent().filter(|b| b.kind() == NODE_ATTRPATH_VALUE)?.parent()?;
-    let body = outputs_lambda(model)?.children().last()?;
-    let mut sets = Vec::new();
-    output_sets(analysis, &body, false, 0, &mut sets);
-    let &(_, per_system) = sets.iter().find(|(s, _)| s.text_range() == set.text_range())?;
-    let name = static_attr_name(ident)?;
+fn output(model: &FlakeModel, ident: &SyntaxNode) -> Option<String> {
+    let definition = model.output_definition(ident.text_range())?;
+    let per_system = definition.per_system;
+    let name = definition.name()?.to_string();
     if let Some(dep) = schema::deprecated_output(&name) {
         let replacement = if per_system && dep.per_system {
             dep.replacement.replace("<system>.", "")
@@ -464,67 +460,6 @@ fn output(analysis: &Analysis, model: &FlakeModel, ident: &SyntaxNode) -> Option
     }
     text.push_str(&format!("\n\n{}", out.doc));
     Some(text)
-}
-
-/// The attribute sets an expression evaluates to, followed through `let`, `with`, `assert`,
-/// `if`, `//`, names bound to sets, and per-system functions (`eachDefaultSystem (system:
-/// { … })`, whose sets are marked per system).
-fn output_sets(
-    analysis: &Analysis,
-    expr: &SyntaxNode,
-    per_system: bool,
-    depth: usize,
-    out: &mut Vec<(SyntaxNode, bool)>,
-) {
-    let expr = strip_parens(expr.clone());
-    if depth > 32 || out.iter().any(|(s, _)| s.text_range() == expr.text_range()) {
-        return;
-    }
-    let mut recurse = |e: &SyntaxNode, per_system: bool| output_sets(analysis, e, per_system, depth + 1, out);
-    match expr.kind() {
-        NODE_ATTR_SET => out.push((expr, per_system)),
-        NODE_LET_IN | NODE_WITH | NODE_ASSERT => {
-            if let Some(body) = expr.children().last() {
-                recurse(&body, per_system);
-            }
-        }
-        NODE_IF_ELSE => {
-            for branch in expr.children().skip(1) {
-                recurse(&branch, per_system);
-            }
-        }
-        NODE_BIN_OP if expr.children_with_tokens().any(|e| e.kind() == TOKEN_UPDATE) => {
-            for side in expr.children() {
-                recurse(&side, per_system);
-            }
-        }
-        NODE_APPLY => {
-            let (function, args) = apply_chain(&expr);
-            if function_name(&function).is_some_and(|n| schema::PER_SYSTEM_FUNCTIONS.contains(&n.as_str())) {
-                if let Some(last) = args.last().map(|a| strip_parens(a.clone())) {
-                    match last.kind() {
-                        NODE_LAMBDA => {
-                            if let Some(body) = last.children().last() {
-                                recurse(&body, true);
-                            }
-                        }
-                        _ => recurse(&last, true),
-                    }
-                }
-            }
-        }
-        NODE_IDENT => {
-            let names = analysis.names();
-            let reference = names.refs.iter().find(|r| r.range == expr.text_range());
-            if let Some(Resolution::Def(d)) = reference.map(|r| r.resolution) {
-                let value = names.defs[d].value_range.and_then(|v| node_at(&analysis.root(), v));
-                if let Some(value) = value {
-                    recurse(&value, per_system);
-                }
-            }
-        }
-        _ => {}
-    }
 }
 
 /// The first line of some code, cut to a glance.
@@ -1083,6 +1018,16 @@ mod tests {
                 `apps.<system>.<name>`: `{ type = "app"; program = "/nix/store/…/bin/x"; }`
 
                 Programs run by `nix run .#<name>`; `apps.<system>.default` is what `nix run` runs."#]],
+        );
+        // `outputs` not (yet) a function: its set is read as the outline and highlighting read
+        // it (the diagnostic says it must be a function).
+        check_flake(
+            "{ outputs = { dev$0Shell = 1; }; }",
+            expect![[r#"
+                1:15 "devShell"
+                **`devShell`**: deprecated flake output
+
+                Write `devShells.<system>.default` instead."#]],
         );
     }
 

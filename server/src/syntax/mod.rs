@@ -9,6 +9,11 @@ pub use line_index::{LineCol, LineIndex, PositionEncoding};
 pub use parse::{parse, Parsed, SyntaxError, SyntaxErrorKind};
 pub use rnix::{SyntaxKind, SyntaxNode, SyntaxToken, TextRange, TextSize};
 
+/// Where a node is (its kind and range), to find it again in a tree of the same text:
+/// `SyntaxNode`s cannot cross threads, so what is cached on an `Analysis` keeps these and
+/// each feature finds the nodes in its own cursor over the tree (`ptr.to_node(&root)`).
+pub type NodePtr = rowan::ast::SyntaxNodePtr<rnix::NixLanguage>;
+
 use rnix::ast::{self, InterpolPart};
 use rowan::ast::AstNode;
 
@@ -97,12 +102,18 @@ pub fn apply_chain(apply: &SyntaxNode) -> (SyntaxNode, Vec<SyntaxNode>) {
     (current, args)
 }
 
-/// The name a function is called by: `c` for `a.b.c` and for `c`.
+/// The name a function is called by, the last name of its path: `mkShell` for `mkShell`,
+/// `pkgs.mkShell` and `(pkgs.mkShell)`, and for a call given fewer arguments than it takes
+/// (`eachSystem` for `flake-utils.lib.eachSystem [ … ]`), the function's.
 pub fn function_name(function: &SyntaxNode) -> Option<String> {
-    match function.kind() {
-        SyntaxKind::NODE_IDENT => Some(function.text().to_string()),
+    let mut head = strip_parens(function.clone());
+    while head.kind() == SyntaxKind::NODE_APPLY {
+        head = strip_parens(head.children().next()?);
+    }
+    match head.kind() {
+        SyntaxKind::NODE_IDENT => Some(head.text().to_string()),
         SyntaxKind::NODE_SELECT => {
-            let path = function.children().find(|c| c.kind() == SyntaxKind::NODE_ATTRPATH)?;
+            let path = head.children().find(|c| c.kind() == SyntaxKind::NODE_ATTRPATH)?;
             attrpath_attrs(&path).last().and_then(|a| static_attr_name(&a))
         }
         _ => None,

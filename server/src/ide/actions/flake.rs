@@ -8,94 +8,17 @@
 //! offered only when they merge without doubt. It is not offered either when another set of
 //! outputs (joined with `//`, which does not merge) has the old or the new name.
 
-use crate::syntax::{apply_chain, covering_node, function_name};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use super::text::{entries, insert_after, insert_before, insert_into_set};
 use super::{node_at, File, Fix};
 use crate::flake::schema::{self, DeprecatedOutput};
-use crate::flake::FlakeModel;
 use crate::ide::TextEdit;
 use crate::syntax::scope::Resolution;
 use crate::syntax::{
     attrpath_attrs, binding_parts, is_rec, static_attr_name, strip_parens, SyntaxKind, SyntaxNode, TextRange,
 };
 use SyntaxKind::*;
-
-/// The attribute sets `outputs` returns, each with whether it is the result of a per-system
-/// function (`eachDefaultSystem (system: { … })`), where outputs have no system layer.
-/// Follows the same forms as the diagnostics do.
-fn output_sets(file: &File) -> Vec<(SyntaxNode, bool)> {
-    let flake = FlakeModel::new(&file.root);
-    let mut out = Vec::new();
-    let Some(lambda) = flake.outputs.map(strip_parens).filter(|l| l.kind() == NODE_LAMBDA) else {
-        return out;
-    };
-    if let Some(body) = lambda.children().last() {
-        let mut visited = HashSet::new();
-        collect_sets(file, &body, false, &mut visited, 0, &mut out);
-    }
-    out
-}
-
-fn collect_sets(
-    file: &File,
-    expr: &SyntaxNode,
-    per_system: bool,
-    visited: &mut HashSet<TextRange>,
-    depth: usize,
-    out: &mut Vec<(SyntaxNode, bool)>,
-) {
-    let expr = strip_parens(expr.clone());
-    if depth > 32 || !visited.insert(expr.text_range()) {
-        return;
-    }
-    let mut recurse = |e: &SyntaxNode, per_system: bool, out: &mut Vec<(SyntaxNode, bool)>| {
-        collect_sets(file, e, per_system, visited, depth + 1, out)
-    };
-    match expr.kind() {
-        NODE_ATTR_SET => out.push((expr, per_system)),
-        NODE_LET_IN | NODE_WITH | NODE_ASSERT => {
-            if let Some(body) = expr.children().last() {
-                recurse(&body, per_system, out);
-            }
-        }
-        NODE_IF_ELSE => {
-            for branch in expr.children().skip(1) {
-                recurse(&branch, per_system, out);
-            }
-        }
-        NODE_BIN_OP if expr.children_with_tokens().any(|e| e.kind() == TOKEN_UPDATE) => {
-            for side in expr.children() {
-                recurse(&side, per_system, out);
-            }
-        }
-        NODE_APPLY => {
-            let (function, args) = apply_chain(&expr);
-            let name = function_name(&function);
-            if name.is_some_and(|n| schema::PER_SYSTEM_FUNCTIONS.contains(&n.as_str())) {
-                if let Some(last) = args.last().map(|a| strip_parens(a.clone())) {
-                    let body = if last.kind() == NODE_LAMBDA { last.children().last() } else { Some(last) };
-                    if let Some(body) = body {
-                        recurse(&body, true, out);
-                    }
-                }
-            }
-        }
-        NODE_IDENT => {
-            let names = file.analysis.names();
-            let found = names.refs.iter().find(|r| r.range == expr.text_range());
-            if let Some(Resolution::Def(d)) = found.map(|r| r.resolution) {
-                if let Some(value) = names.defs[d].value_range {
-                    if let Some(node) = covering_node(&file.root, value) {
-                        recurse(&node, per_system, out);
-                    }
-                }
-            }
-        }
-        _ => {}
-    }
-}
 
 /// One attribute of a path: a name, or `${ … }` whose name is known only when evaluated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -222,11 +145,14 @@ pub(super) fn deprecated_output(file: &File, range: TextRange) -> Vec<Fix> {
     let Some(dep) = static_attr_name(&attr).and_then(|n| schema::deprecated_output(&n)) else {
         return Vec::new();
     };
-    let sets = output_sets(file);
-    let Some(&(_, per_system)) = sets.iter().find(|(s, _)| *s == set) else { return Vec::new() };
+    let Some(flake) = file.analysis.flake() else { return Vec::new() };
+    let Some(per_system) = flake.output_set(&set).map(|s| s.per_system) else {
+        return Vec::new();
+    };
+    let sets: Vec<SyntaxNode> = flake.output_sets().map(|s| s.node.to_node(&file.root)).collect();
     let new_name = dep.replacement.split('.').next().unwrap_or(dep.replacement);
     // Another set of outputs with either name: `//` would keep one and drop the other.
-    let elsewhere = sets.iter().filter(|(s, _)| *s != set).any(|(s, _)| {
+    let elsewhere = sets.iter().filter(|s| **s != set).any(|s| {
         set_bindings(s)
             .iter()
             .any(|(p, _)| matches!(p.first(), Some(Part::Name(n)) if n == dep.name || n == new_name))
@@ -337,24 +263,29 @@ pub(super) fn declare_input(file: &File, range: TextRange) -> Vec<Fix> {
     let Some(name) = file.text.get(usize::from(range.start())..usize::from(range.end())) else {
         return Vec::new();
     };
-    let flake = FlakeModel::new(&file.root);
-    let Some(root_set) = &flake.root_set else { return Vec::new() };
+    let Some(flake) = file.analysis.flake() else { return Vec::new() };
+    let Some(root_set) = flake.root_set.map(|s| s.to_node(&file.root)) else { return Vec::new() };
     let url = format!("url = \"flake:{name}\";");
     let inputs: Vec<_> = flake.bindings.iter().filter(|b| b.name.as_deref() == Some("inputs")).collect();
     let edit = if let Some(whole) = inputs.iter().find(|b| b.rest.is_empty()) {
         // `inputs = { … };`
-        let set = whole.value.clone().map(strip_parens).filter(|v| v.kind() == NODE_ATTR_SET && !is_rec(v));
+        let set = whole
+            .value
+            .map(|v| strip_parens(v.to_node(&file.root)))
+            .filter(|v| v.kind() == NODE_ATTR_SET && !is_rec(v));
         set.and_then(|set| insert_into_set(file.text, &set, &format!("{name}.{url}")))
     } else if let Some(last) = inputs.last() {
         // `inputs.a.url = …;` bindings.
-        Some(insert_after(file.text, &last.binding, &format!("inputs.{name}.{url}")))
+        Some(insert_after(file.text, &last.binding.to_node(&file.root), &format!("inputs.{name}.{url}")))
     } else {
         let outputs = flake.bindings.iter().find(|b| b.name.as_deref() == Some("outputs"));
         match outputs {
-            Some(outputs) => {
-                Some(insert_before(file.text, &outputs.binding, &format!("inputs.{name}.{url}")))
-            }
-            None => insert_into_set(file.text, root_set, &format!("inputs.{name}.{url}")),
+            Some(outputs) => Some(insert_before(
+                file.text,
+                &outputs.binding.to_node(&file.root),
+                &format!("inputs.{name}.{url}"),
+            )),
+            None => insert_into_set(file.text, &root_set, &format!("inputs.{name}.{url}")),
         }
     };
     let Some(edit) = edit else { return Vec::new() };
@@ -368,8 +299,8 @@ pub(super) fn receive_input(file: &File, range: TextRange, missing: bool) -> Vec
         return Vec::new();
     };
     let Some(name) = static_attr_name(&attr) else { return Vec::new() };
-    let flake = FlakeModel::new(&file.root);
-    let Some(lambda) = flake.outputs.map(strip_parens).filter(|l| l.kind() == NODE_LAMBDA) else {
+    let Some(lambda) = file.analysis.flake().and_then(|f| f.outputs_lambda).map(|l| l.to_node(&file.root))
+    else {
         return Vec::new();
     };
     let Some(pattern) = lambda.children().find(|c| c.kind() == NODE_PATTERN) else { return Vec::new() };

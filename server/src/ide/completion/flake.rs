@@ -2,6 +2,7 @@
 //! bindings that hold it, `let … in` bodies, lambda bodies, `//`, and the function given to
 //! `eachDefaultSystem`/`eachSystem` (which adds the per-system layer itself).
 
+use crate::flake::outputs::is_per_system_function;
 use crate::flake::schema::{self, OutputShape};
 use crate::syntax::{attrpath_attrs, binding_parts, static_attr_name, SyntaxKind, SyntaxNode};
 use SyntaxKind::*;
@@ -83,28 +84,6 @@ pub(super) fn path_to(value: &SyntaxNode) -> Option<Vec<Step>> {
 /// `a // b`.
 fn is_update(bin_op: &SyntaxNode) -> bool {
     bin_op.children_with_tokens().any(|e| e.kind() == TOKEN_UPDATE)
-}
-
-/// `eachDefaultSystem`, `flake-utils.lib.eachSystem [ … ]`: the function at the head of a
-/// call, by the last name of its path.
-fn is_per_system_function(function: &SyntaxNode) -> bool {
-    called_name(function).is_some_and(|name| schema::PER_SYSTEM_FUNCTIONS.contains(&name.as_str()))
-}
-
-/// The name of the function at the head of `f a b` (`mkShell`, `pkgs.mkShell` gives `mkShell`).
-pub(super) fn called_name(function: &SyntaxNode) -> Option<String> {
-    let mut head = crate::syntax::strip_parens(function.clone());
-    while head.kind() == NODE_APPLY {
-        head = crate::syntax::strip_parens(head.children().next()?);
-    }
-    match head.kind() {
-        NODE_IDENT => Some(head.text().to_string()),
-        NODE_SELECT => {
-            let path = head.children().find(|c| c.kind() == NODE_ATTRPATH)?;
-            attrpath_attrs(&path).last().as_ref().and_then(static_attr_name)
-        }
-        _ => None,
-    }
 }
 
 /// A spot of the flake schema where attribute names are known.

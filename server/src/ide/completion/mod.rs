@@ -21,8 +21,8 @@ use crate::flake::schema::{self, OutputShape, ValueKind};
 use crate::flake::{literal_string, FlakeModel};
 use crate::syntax::builtins::{BUILTINS, GLOBALS};
 use crate::syntax::{
-    attrpath_attrs, binding_parts, static_attr_name, strip_parens, SyntaxKind, SyntaxNode, TextRange,
-    TextSize,
+    attrpath_attrs, binding_parts, function_name, static_attr_name, strip_parens, SyntaxKind, SyntaxNode,
+    TextRange, TextSize,
 };
 use flake::{Spot, Step};
 use names::{Visible, WithNames};
@@ -88,7 +88,10 @@ pub fn completion_list(analysis: &Analysis, ctx: &FileContext, offset: TextSize)
     let cursor = Cursor::at(&root, offset);
     let mut acc = Items::new(&cursor, ctx.builtin_docs.as_deref());
     acc.packages = ctx.packages.as_deref();
-    let flake = (analysis.kind() == FileKind::Flake).then(|| flake_model(analysis, &root, &cursor));
+    let repaired = repaired_flake(analysis, &cursor);
+    let flake_analysis = repaired.as_ref().unwrap_or(analysis);
+    let flake_root = flake_analysis.root();
+    let flake = flake_analysis.flake().map(|model| Flake { model, root: &flake_root });
     let flake = flake.as_ref();
     match &cursor.place {
         Place::Nothing => {}
@@ -126,19 +129,28 @@ pub fn completion_list(analysis: &Analysis, ctx: &FileContext, offset: TextSize)
 /// finished: `{ de$0 }; outputs = …` does not parse (`{ de }` could still become a lambda's
 /// pattern), and the parser's recovery loses what follows. So when an attribute name is being
 /// typed, the model is read from the text with ` = null;` after it. `flake.nix` files are
-/// small, so parsing one twice costs little.
-fn flake_model(analysis: &Analysis, root: &SyntaxNode, cursor: &Cursor) -> FlakeModel {
-    if analysis.errors().is_empty() || !matches!(cursor.place, Place::AttrName { .. }) {
-        return FlakeModel::new(root);
+/// small, so analysing one twice costs little. `None` when the file's own model is read.
+fn repaired_flake(analysis: &Analysis, cursor: &Cursor) -> Option<Analysis> {
+    let typing_name = matches!(cursor.place, Place::AttrName { .. });
+    if analysis.kind() != FileKind::Flake || analysis.errors().is_empty() || !typing_name {
+        return None;
     }
     let at = usize::from(cursor.replace().end());
     let text = analysis.text();
-    match (text.get(..at), text.get(at..)) {
-        (Some(before), Some(after)) => {
-            let repaired = format!("{before} = null;{after}");
-            FlakeModel::new(&crate::syntax::parse(&repaired).root)
-        }
-        _ => FlakeModel::new(root),
+    let (before, after) = (text.get(..at)?, text.get(at..)?);
+    Some(Analysis::of(&format!("{before} = null;{after}"), FileKind::Flake))
+}
+
+/// The flake model with the tree its nodes are in (the file's, or the repaired text's).
+struct Flake<'a> {
+    model: &'a FlakeModel,
+    root: &'a SyntaxNode,
+}
+
+impl Flake<'_> {
+    /// The `outputs` function of the flake, when it is written as one.
+    fn outputs_lambda(&self) -> Option<SyntaxNode> {
+        self.model.outputs_lambda.map(|l| l.to_node(self.root))
     }
 }
 
@@ -306,13 +318,7 @@ fn is_builtins(node: &SyntaxNode, visible: &Visible) -> bool {
 
 /// After `base.`: the builtins after `builtins.`, a flake's inputs after `inputs.`, packages
 /// after `pkgs.` (or anything else that is nixpkgs' package set).
-fn select(
-    acc: &mut Items,
-    base: &SyntaxNode,
-    path: &[SyntaxNode],
-    offset: TextSize,
-    flake: Option<&FlakeModel>,
-) {
+fn select(acc: &mut Items, base: &SyntaxNode, path: &[SyntaxNode], offset: TextSize, flake: Option<&Flake>) {
     if let Some(index) = acc.packages {
         let resolve = |ident: &SyntaxNode| names::bound(ident, offset);
         if let Some(set) = packages::select_path(base, path, &resolve) {
@@ -333,16 +339,10 @@ fn select(
     // `inputs.` where `outputs = inputs @ { … }:` or `outputs = inputs:`.
     let base = strip_parens(base.clone());
     let bound = visible.names.iter().find(|n| n.name == base.text().to_string());
-    let Some(param) = outputs_lambda(flake).and_then(|l| whole_argument(&l)) else { return };
+    let Some(param) = flake.outputs_lambda().and_then(|l| whole_argument(&l)) else { return };
     if base.kind() == NODE_IDENT && bound.is_some_and(|b| b.range == param.text_range()) {
         self_and_inputs(acc, flake, &HashSet::new());
     }
-}
-
-/// The `outputs` function of the flake, when it is written as one.
-fn outputs_lambda(flake: &FlakeModel) -> Option<SyntaxNode> {
-    let value = strip_parens(flake.outputs.clone()?);
-    (value.kind() == NODE_LAMBDA).then_some(value)
 }
 
 /// The name a lambda gives its whole argument: `inputs` in `inputs @ { … }:` or `inputs:`.
@@ -359,7 +359,7 @@ fn whole_argument(lambda: &SyntaxNode) -> Option<SyntaxNode> {
 }
 
 /// `self` and the declared inputs, except those in `skip`.
-fn self_and_inputs(acc: &mut Items, flake: &FlakeModel, skip: &HashSet<String>) {
+fn self_and_inputs(acc: &mut Items, flake: &Flake, skip: &HashSet<String>) {
     if !skip.contains("self") {
         acc.add(
             "self",
@@ -371,20 +371,20 @@ fn self_and_inputs(acc: &mut Items, flake: &FlakeModel, skip: &HashSet<String>) 
             ),
         );
     }
-    for input in flake.inputs.iter().filter(|i| !skip.contains(&i.name)) {
+    for input in flake.model.inputs.iter().filter(|i| !skip.contains(&i.name)) {
         let url = input
             .attrs
             .iter()
             .find(|a| a.path == ["url"])
-            .and_then(|a| a.value.as_ref())
-            .and_then(literal_string);
+            .and_then(|a| a.value)
+            .and_then(|v| literal_string(&v.to_node(flake.root)));
         let detail = url.unwrap_or_else(|| "input".to_string());
         acc.add(&input.name, CompletionKind::Module, Some(detail), None);
     }
 }
 
 /// A binding's name in a set: the flake schema, `mkShell` arguments, `inherit`.
-fn attr_name(acc: &mut Items, set: &SetLike, prefix: &[SyntaxNode], flake: Option<&FlakeModel>) {
+fn attr_name(acc: &mut Items, set: &SetLike, prefix: &[SyntaxNode], flake: Option<&Flake>) {
     let written = written_keys(acc, set, prefix);
     let spot = flake.and_then(|_| {
         let mut steps = flake::path_to(set.value())?;
@@ -475,10 +475,10 @@ fn is_mk_shell_argument(value: &SyntaxNode) -> bool {
     let mut parts = apply.children();
     let function = parts.next();
     parts.next().as_ref() == Some(&node)
-        && function.as_ref().and_then(flake::called_name).is_some_and(|name| name == "mkShell")
+        && function.as_ref().and_then(function_name).is_some_and(|name| name == "mkShell")
 }
 
-fn flake_keys(acc: &mut Items, spot: &Spot, written: &HashSet<String>, flake: &FlakeModel) {
+fn flake_keys(acc: &mut Items, spot: &Spot, written: &HashSet<String>, flake: &Flake) {
     let fresh = |name: &&&str| !written.contains(**name);
     match spot {
         Spot::Top => {
@@ -493,8 +493,8 @@ fn flake_keys(acc: &mut Items, spot: &Spot, written: &HashSet<String>, flake: &F
         }
         Spot::Inputs => {
             // Inputs that `outputs` asks for but are not declared yet.
-            let declared: HashSet<&str> = flake.inputs.iter().map(|i| i.name.as_str()).collect();
-            let Some(lambda) = outputs_lambda(flake) else { return };
+            let declared: HashSet<&str> = flake.model.inputs.iter().map(|i| i.name.as_str()).collect();
+            let Some(lambda) = flake.outputs_lambda() else { return };
             for formal in pattern_names(acc, &lambda) {
                 if formal != "self" && !declared.contains(formal.as_str()) && !written.contains(&formal) {
                     acc.add(&formal, CompletionKind::Module, Some("used by outputs".to_string()), None);
@@ -539,9 +539,9 @@ fn default_output(acc: &mut Items, written: &HashSet<String>, doc: Option<&str>)
 }
 
 /// Formals of a lambda: for the flake's `outputs`, `self` and the inputs not listed yet.
-fn formal(acc: &mut Items, lambda: &SyntaxNode, flake: Option<&FlakeModel>) {
+fn formal(acc: &mut Items, lambda: &SyntaxNode, flake: Option<&Flake>) {
     let Some(flake) = flake else { return };
-    if outputs_lambda(flake).as_ref() != Some(lambda) {
+    if flake.outputs_lambda().as_ref() != Some(lambda) {
         return;
     }
     let listed = pattern_names(acc, lambda).into_iter().collect();
@@ -549,7 +549,7 @@ fn formal(acc: &mut Items, lambda: &SyntaxNode, flake: Option<&FlakeModel>) {
 }
 
 /// In a flake's strings: URL schemes in an input's `url`, input names in `follows`.
-fn string_text(acc: &mut Items, string: &SyntaxNode, typed: &str, flake: &FlakeModel) {
+fn string_text(acc: &mut Items, string: &SyntaxNode, typed: &str, flake: &Flake) {
     let Some(steps) = flake::path_to(string) else { return };
     let names: Vec<Option<&str>> = steps.iter().map(Step::name).collect();
     let (input, attr) = match names.as_slice() {
@@ -564,7 +564,7 @@ fn string_text(acc: &mut Items, string: &SyntaxNode, typed: &str, flake: &FlakeM
             }
         }
         "follows" => {
-            for other in flake.inputs.iter().filter(|i| i.name != input) {
+            for other in flake.model.inputs.iter().filter(|i| i.name != input) {
                 acc.add(&other.name, CompletionKind::Module, Some("input".to_string()), None);
             }
         }

@@ -1,13 +1,12 @@
 //! Checks on the structure of `flake.nix`, as Nix reads it before evaluating anything.
 
-use crate::syntax::{apply_chain, covering_node, function_name};
 use std::collections::HashSet;
 
 use super::{Code, Diagnostic};
 use crate::flake::schema::{self, ValueKind};
 use crate::flake::{literal_string, FlakeModel, InputAttr};
-use crate::syntax::scope::{NameResolution, Resolution};
-use crate::syntax::{attrpath_attrs, binding_parts, static_attr_name, strip_parens, SyntaxKind, SyntaxNode};
+use crate::syntax::scope::NameResolution;
+use crate::syntax::{strip_parens, SyntaxKind, SyntaxNode};
 use SyntaxKind::*;
 
 pub(super) fn check(
@@ -28,12 +27,12 @@ pub(super) fn check(
         }
         return;
     }
-    top_level(flake, out);
-    inputs(flake, out);
-    outputs(flake, names, out);
+    top_level(flake, root, out);
+    inputs(flake, root, out);
+    outputs(flake, root, names, out);
 }
 
-fn top_level(flake: &FlakeModel, out: &mut Vec<Diagnostic>) {
+fn top_level(flake: &FlakeModel, root: &SyntaxNode, out: &mut Vec<Diagnostic>) {
     for binding in &flake.bindings {
         match binding.name.as_deref() {
             Some(name) if schema::TOP_LEVEL.contains(&name) => {}
@@ -57,7 +56,7 @@ fn top_level(flake: &FlakeModel, out: &mut Vec<Diagnostic>) {
         ));
     }
     if let Some(description) = &flake.description {
-        if literal_string(description).is_none() {
+        if literal_string(&description.to_node(root)).is_none() {
             out.push(Diagnostic::new(
                 Code::DescriptionNotString,
                 description.text_range(),
@@ -67,7 +66,7 @@ fn top_level(flake: &FlakeModel, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn inputs(flake: &FlakeModel, out: &mut Vec<Diagnostic>) {
+fn inputs(flake: &FlakeModel, root: &SyntaxNode, out: &mut Vec<Diagnostic>) {
     for computed in &flake.computed_inputs {
         out.push(Diagnostic::new(
             Code::ComputedInputs,
@@ -77,7 +76,7 @@ fn inputs(flake: &FlakeModel, out: &mut Vec<Diagnostic>) {
     }
     // Inputs named by `outputs` are inputs too (from the registry), so `follows` may use them.
     let mut known: HashSet<&str> = flake.inputs.iter().map(|i| i.name.as_str()).collect();
-    let formals = outputs_formals(flake);
+    let formals = outputs_formals(flake, root);
     known.extend(formals.iter().map(|f| f.name.as_str()));
     for input in &flake.inputs {
         for computed in &input.computed {
@@ -88,12 +87,18 @@ fn inputs(flake: &FlakeModel, out: &mut Vec<Diagnostic>) {
             ));
         }
         for attr in &input.attrs {
-            input_attr(&input.name, attr, &known, out);
+            input_attr(&input.name, attr, root, &known, out);
         }
     }
 }
 
-fn input_attr(input: &str, attr: &InputAttr, known: &HashSet<&str>, out: &mut Vec<Diagnostic>) {
+fn input_attr(
+    input: &str,
+    attr: &InputAttr,
+    root: &SyntaxNode,
+    known: &HashSet<&str>,
+    out: &mut Vec<Diagnostic>,
+) {
     // `inputs.<name>.<attr>` overrides an input of the input: its attribute is the third.
     let (name, name_range, nested) = match attr.path.as_slice() {
         [first, ..] if first == "inputs" => match (attr.path.get(2), attr.path_ranges.get(2)) {
@@ -128,7 +133,7 @@ fn input_attr(input: &str, attr: &InputAttr, known: &HashSet<&str>, out: &mut Ve
     let Some(value) = &attr.value else { return };
     // A deeper path (`url.x = …`) makes the value a set.
     let deeper = attr.path.len() > if nested { 3 } else { 1 };
-    let value_node = strip_parens(value.clone());
+    let value_node = strip_parens(value.to_node(root));
     let ok = !deeper
         && match kind {
             ValueKind::String => literal_string(&value_node).is_some(),
@@ -174,8 +179,8 @@ pub(crate) struct Formal {
 }
 
 /// The formals of `outputs = { self, nixpkgs, ... }: …`.
-fn outputs_formals(flake: &FlakeModel) -> Vec<Formal> {
-    let Some(lambda) = flake.outputs.clone().map(strip_parens) else { return Vec::new() };
+fn outputs_formals(flake: &FlakeModel, root: &SyntaxNode) -> Vec<Formal> {
+    let Some(lambda) = flake.outputs_lambda.map(|l| l.to_node(root)) else { return Vec::new() };
     let Some(pattern) = lambda.children().find(|c| c.kind() == NODE_PATTERN) else { return Vec::new() };
     pattern
         .children()
@@ -191,20 +196,19 @@ fn outputs_formals(flake: &FlakeModel) -> Vec<Formal> {
         .collect()
 }
 
-fn outputs(flake: &FlakeModel, names: &NameResolution, out: &mut Vec<Diagnostic>) {
+fn outputs(flake: &FlakeModel, root: &SyntaxNode, names: &NameResolution, out: &mut Vec<Diagnostic>) {
     let Some(outputs) = &flake.outputs else { return };
-    let lambda = strip_parens(outputs.clone());
-    if lambda.kind() != NODE_LAMBDA {
+    let Some(lambda) = flake.outputs_lambda.map(|l| l.to_node(root)) else {
         out.push(Diagnostic::new(
             Code::OutputsNotFunction,
             outputs.text_range(),
             "`outputs` must be a function written out (`{ self, ... }: { … }`): Nix reads it without evaluating",
         ));
         return;
-    }
+    };
     let pattern = lambda.children().find(|c| c.kind() == NODE_PATTERN);
     if let Some(pattern) = &pattern {
-        let formals = outputs_formals(flake);
+        let formals = outputs_formals(flake, root);
         let has_ellipsis = pattern.children_with_tokens().any(|e| e.kind() == TOKEN_ELLIPSIS);
         for formal in &formals {
             if formal.name != "self" && !formal.has_default && flake.input(&formal.name).is_none() {
@@ -247,90 +251,13 @@ fn outputs(flake: &FlakeModel, names: &NameResolution, out: &mut Vec<Diagnostic>
             }
         }
     }
-    let body = lambda.children().last();
-    if let Some(body) = body {
-        let mut visited = HashSet::new();
-        deprecated_outputs(&body, names, &mut visited, 0, out);
-    }
-}
-
-/// Finds the attribute sets `outputs` returns and warns about deprecated names in them.
-fn deprecated_outputs(
-    expr: &SyntaxNode,
-    names: &NameResolution,
-    visited: &mut HashSet<rowan::TextRange>,
-    depth: usize,
-    out: &mut Vec<Diagnostic>,
-) {
-    let expr = strip_parens(expr.clone());
-    if depth > 32 || !visited.insert(expr.text_range()) {
-        return;
-    }
-    let recurse = |e: &SyntaxNode, visited: &mut HashSet<rowan::TextRange>, out: &mut Vec<Diagnostic>| {
-        deprecated_outputs(e, names, visited, depth + 1, out)
-    };
-    match expr.kind() {
-        NODE_ATTR_SET => {
-            for entry in expr.children().filter(|c| c.kind() == NODE_ATTRPATH_VALUE) {
-                let (path, _) = binding_parts(&entry);
-                let Some(first) = path.as_ref().and_then(|p| attrpath_attrs(p).next()) else { continue };
-                let Some(name) = static_attr_name(&first) else { continue };
-                if let Some(dep) = schema::deprecated_output(&name) {
-                    out.push(Diagnostic::new(
-                        deprecated_code(dep.name),
-                        first.text_range(),
-                        format!("`{}` is deprecated: use `{}`", dep.name, dep.replacement),
-                    ));
-                }
-            }
-        }
-        NODE_LET_IN | NODE_WITH | NODE_ASSERT => {
-            if let Some(body) = expr.children().last() {
-                recurse(&body, visited, out);
-            }
-        }
-        NODE_IF_ELSE => {
-            for branch in expr.children().skip(1) {
-                recurse(&branch, visited, out);
-            }
-        }
-        NODE_BIN_OP => {
-            let is_update = expr.children_with_tokens().any(|e| e.kind() == TOKEN_UPDATE);
-            if is_update {
-                for side in expr.children() {
-                    recurse(&side, visited, out);
-                }
-            }
-        }
-        NODE_APPLY => {
-            // `flake-utils.lib.eachDefaultSystem (system: { … })`, also with a list of
-            // systems first: the per-system function's result is an output set.
-            let (function, args) = apply_chain(&expr);
-            if function_name(&function).is_some_and(|n| schema::PER_SYSTEM_FUNCTIONS.contains(&n.as_str())) {
-                if let Some(last) = args.last().map(|a| strip_parens(a.clone())) {
-                    if last.kind() == NODE_LAMBDA {
-                        if let Some(body) = last.children().last() {
-                            recurse(&body, visited, out);
-                        }
-                    } else {
-                        recurse(&last, visited, out);
-                    }
-                }
-            }
-        }
-        NODE_IDENT => {
-            // A name bound in a `let` to the output set.
-            let found = names.refs.iter().find(|r| r.range == expr.text_range());
-            if let Some(Resolution::Def(d)) = found.map(|r| r.resolution) {
-                let def = &names.defs[d];
-                if let Some(value) = def.value_range {
-                    if let Some(node) = covering_node(&expr, value) {
-                        recurse(&node, visited, out);
-                    }
-                }
-            }
-        }
-        _ => {}
+    for definition in flake.output_definitions() {
+        let Some(dep) = definition.name().and_then(schema::deprecated_output) else { continue };
+        out.push(Diagnostic::new(
+            deprecated_code(dep.name),
+            definition.name_range,
+            format!("`{}` is deprecated: use `{}`", dep.name, dep.replacement),
+        ));
     }
 }
 
@@ -350,6 +277,7 @@ fn deprecated_code(name: &str) -> Code {
 /// run, fetching), and inputs the lock holds that flake.nix no longer has.
 pub(super) fn check_lock(
     flake: &FlakeModel,
+    root: &SyntaxNode,
     lock: &crate::flake::lock::FlakeLock,
     out: &mut Vec<Diagnostic>,
 ) {
@@ -360,7 +288,7 @@ pub(super) fn check_lock(
     // What Nix locks: the declared inputs, and `outputs` arguments it looks up in the registry.
     let mut declared: Vec<(String, rowan::TextRange)> =
         flake.inputs.iter().map(|i| (i.name.clone(), i.name_range)).collect();
-    for formal in outputs_formals(flake) {
+    for formal in outputs_formals(flake, root) {
         if formal.name != "self" && !formal.has_default && !declared.iter().any(|(n, _)| *n == formal.name) {
             declared.push((formal.name, formal.range));
         }

@@ -245,14 +245,13 @@ pub fn diagnostics_with_lock(
     }
     let root = &analysis.root();
     let mut skip_formals = Vec::new();
-    if analysis.kind() == FileKind::Flake {
-        let flake = crate::flake::FlakeModel::new(root);
+    if let Some(flake) = analysis.flake() {
         if let Some(outputs) = &flake.outputs {
             skip_formals.push(outputs.text_range());
         }
-        flake::check(&flake, root, analysis.names(), &mut out);
+        flake::check(flake, root, analysis.names(), &mut out);
         if let Some(lock) = lock {
-            flake::check_lock(&flake, lock, &mut out);
+            flake::check_lock(flake, root, lock, &mut out);
         }
     }
     names::check(root, analysis.names(), &skip_formals, &mut out);

@@ -17,13 +17,13 @@ pub fn goto_definition(analysis: &Analysis, ctx: &FileContext, offset: TextSize)
         return vec![target];
     }
     if let Some(ident) = ident_at(&root, offset) {
-        if let Some(model) = flake::model(analysis) {
-            if let Some(name) = flake::input_named_by(analysis, &model, &ident) {
+        if let Some(model) = analysis.flake() {
+            if let Some(name) = flake::input_named_by(analysis, model, &ident) {
                 // From the argument itself or `inputs.<name>` to the declaration; a use of
                 // the argument goes to the argument, as any other name does.
                 let at_use = analysis.names().refs.iter().any(|r| r.range == ident.text_range());
                 if !at_use {
-                    if let Some((full_range, focus_range)) = flake::input_declaration(&root, &model, &name) {
+                    if let Some((full_range, focus_range)) = flake::input_declaration(&root, model, &name) {
                         if focus_range != ident.text_range() {
                             return vec![NavTarget { file: None, full_range, focus_range }];
                         }

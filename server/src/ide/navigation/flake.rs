@@ -4,26 +4,14 @@
 
 use super::node_at;
 use crate::flake::FlakeModel;
-use crate::ide::{Analysis, FileKind};
+use crate::ide::Analysis;
 use crate::syntax::scope::{DefId, DefKind, Resolution, ScopeId, ScopeKind};
-use crate::syntax::{
-    attrpath_attrs, is_rec, static_attr_name, strip_parens, SyntaxKind, SyntaxNode, TextRange,
-};
+use crate::syntax::{attrpath_attrs, is_rec, static_attr_name, SyntaxKind, SyntaxNode, TextRange};
 use SyntaxKind::*;
-
-/// The flake model of a `flake.nix`, `None` for other files.
-pub(crate) fn model(analysis: &Analysis) -> Option<FlakeModel> {
-    (analysis.kind() == FileKind::Flake).then(|| FlakeModel::new(&analysis.root()))
-}
-
-/// The function `outputs` is bound to, when it is written out as one.
-pub(crate) fn outputs_lambda(model: &FlakeModel) -> Option<SyntaxNode> {
-    model.outputs.clone().map(strip_parens).filter(|l| l.kind() == NODE_LAMBDA)
-}
 
 /// The scope of `outputs`' arguments.
 pub(crate) fn outputs_scope(analysis: &Analysis, model: &FlakeModel) -> Option<ScopeId> {
-    let range = outputs_lambda(model)?.text_range();
+    let range = model.outputs_lambda?.text_range();
     analysis.names().scopes.iter().position(|s| s.kind == ScopeKind::Lambda && s.range == range)
 }
 

@@ -184,8 +184,8 @@ fn target(analysis: &Analysis, offset: TextSize) -> Result<Target, RenameError> 
             }
         }
     }
-    if let Some(model) = flake::model(analysis) {
-        if flake::is_outputs_formal(analysis, &model, def) {
+    if let Some(model) = analysis.flake() {
+        if flake::is_outputs_formal(analysis, model, def) {
             let why = if d.name == "self" {
                 "Nix passes the flake itself under this name".to_string()
             } else {

@@ -10,7 +10,7 @@
 
 use super::{Link, LinkTarget};
 use crate::flake::{literal_string, FlakeModel};
-use crate::ide::{Analysis, FileContext, FileKind};
+use crate::ide::{Analysis, FileContext};
 use crate::syntax::{strip_parens, SyntaxKind, SyntaxNode, TextRange};
 use SyntaxKind::*;
 
@@ -33,8 +33,8 @@ pub fn document_links(analysis: &Analysis, ctx: &FileContext) -> Vec<Link> {
             _ => {}
         }
     }
-    if analysis.kind() == FileKind::Flake {
-        out.extend(input_links(&root, ctx));
+    if let Some(model) = analysis.flake() {
+        out.extend(input_links(model, &root, ctx));
     }
     out.sort_by_key(|l| l.range.start());
     out
@@ -52,17 +52,16 @@ fn path_link(node: &SyntaxNode, ctx: &FileContext) -> Option<Link> {
 }
 
 /// Links for `url = "…"` of each input (and of the inputs it overrides).
-fn input_links(root: &SyntaxNode, ctx: &FileContext) -> Vec<Link> {
-    let model = FlakeModel::new(root);
+fn input_links(model: &FlakeModel, root: &SyntaxNode, ctx: &FileContext) -> Vec<Link> {
     let mut out = Vec::new();
     for input in &model.inputs {
         for attr in &input.attrs {
             if attr.path.last().map(String::as_str) != Some("url") {
                 continue;
             }
-            let Some(value) = &attr.value else { continue };
-            let Some(url) = literal_string(value) else { continue };
-            let Some(range) = string_content(value) else { continue };
+            let Some(value) = attr.value.map(|v| v.to_node(root)) else { continue };
+            let Some(url) = literal_string(&value) else { continue };
+            let Some(range) = string_content(&value) else { continue };
             let Some(target) = url_target(&url, ctx) else { continue };
             let tooltip = url.split_once(':').and_then(|(scheme, _)| tooltip(scheme)).map(str::to_string);
             out.push(Link { range, target, tooltip });
@@ -125,6 +124,7 @@ fn forge(host: &str, tree: &str, path: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ide::FileKind;
     use expect_test::{expect, Expect};
     use std::path::PathBuf;
 

@@ -9,8 +9,6 @@ mod selection;
 mod semantic_tokens;
 mod symbols;
 
-use crate::syntax::covering_node;
-use std::collections::HashSet;
 use std::path::PathBuf;
 
 pub use folding::folding_ranges;
@@ -19,10 +17,7 @@ pub use selection::selection_ranges;
 pub use semantic_tokens::semantic_tokens;
 pub use symbols::symbols;
 
-use crate::flake::schema;
-use crate::syntax::scope::{NameResolution, Resolution};
-use crate::syntax::{attrpath_attrs, static_attr_name, strip_parens, SyntaxKind, SyntaxNode, TextRange};
-use SyntaxKind::*;
+use crate::syntax::TextRange;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SymbolKind {
@@ -126,118 +121,6 @@ pub struct Link {
     pub range: TextRange,
     pub target: LinkTarget,
     pub tooltip: Option<String>,
-}
-
-/// A piece of what `outputs` returns, found without evaluating.
-pub(crate) enum OutputPart {
-    /// A `let … in` on the way to the result: its bindings are the function's helpers.
-    Let(SyntaxNode),
-    /// An attribute set the function returns (or merges into its result with `//`).
-    Set(SyntaxNode),
-    /// Some other expression producing (part of) the result, such as `mkFlake { … } { … }`.
-    Other(SyntaxNode),
-}
-
-/// How deep to follow `let`, `with`, `//` and per-system calls towards the output sets.
-const MAX_OUTPUT_DEPTH: usize = 32;
-
-/// The parts of the value `outputs` returns: through its lambda, `let … in`, `with`, `assert`,
-/// both branches of `if`, both sides of `//`, and the function given to `eachDefaultSystem`
-/// and its look-alikes. With `names`, a name bound in a `let` is followed to its value too
-/// (the outline leaves that out, as the binding is already listed with its attributes).
-pub(crate) fn output_parts(outputs: &SyntaxNode, names: Option<&NameResolution>) -> Vec<OutputPart> {
-    let mut out = Vec::new();
-    let value = strip_parens(outputs.clone());
-    let body = if value.kind() == NODE_LAMBDA { value.children().last() } else { Some(value) };
-    if let Some(body) = body {
-        let mut visited = HashSet::new();
-        walk_output(&body, names, 0, &mut visited, &mut out);
-    }
-    out
-}
-
-fn walk_output(
-    expr: &SyntaxNode,
-    names: Option<&NameResolution>,
-    depth: usize,
-    visited: &mut HashSet<TextRange>,
-    out: &mut Vec<OutputPart>,
-) {
-    let expr = strip_parens(expr.clone());
-    if depth > MAX_OUTPUT_DEPTH || !visited.insert(expr.text_range()) {
-        return;
-    }
-    let mut walk = |e: &SyntaxNode, out: &mut Vec<OutputPart>| walk_output(e, names, depth + 1, visited, out);
-    match expr.kind() {
-        NODE_ATTR_SET => out.push(OutputPart::Set(expr)),
-        NODE_LET_IN => {
-            let body = expr.children().last().filter(|b| b.kind() != NODE_ATTRPATH_VALUE);
-            out.push(OutputPart::Let(expr));
-            if let Some(body) = body {
-                walk(&body, out);
-            }
-        }
-        NODE_WITH | NODE_ASSERT => {
-            if let Some(body) = expr.children().nth(1) {
-                walk(&body, out);
-            }
-        }
-        NODE_IF_ELSE => {
-            for branch in expr.children().skip(1) {
-                walk(&branch, out);
-            }
-        }
-        NODE_BIN_OP if expr.children_with_tokens().any(|e| e.kind() == TOKEN_UPDATE) => {
-            for side in expr.children() {
-                walk(&side, out);
-            }
-        }
-        NODE_APPLY if is_per_system_call(&expr) => {
-            let Some(last) = expr.children().nth(1).map(strip_parens) else { return };
-            match last.kind() {
-                NODE_LAMBDA => {
-                    if let Some(body) = last.children().last() {
-                        walk(&body, out);
-                    }
-                }
-                _ => walk(&last, out),
-            }
-        }
-        NODE_IDENT if names.is_some() => {
-            let value = names.and_then(|names| {
-                let found = names.refs.iter().find(|r| r.range == expr.text_range())?;
-                let Resolution::Def(d) = found.resolution else { return None };
-                covering_node(&expr, names.defs[d].value_range?)
-            });
-            match value {
-                Some(value) => walk(&value, out),
-                None => out.push(OutputPart::Other(expr)),
-            }
-        }
-        _ => out.push(OutputPart::Other(expr)),
-    }
-}
-
-/// `eachDefaultSystem f`, `flake-utils.lib.eachSystem systems f`: the function's result is put
-/// under each system.
-fn is_per_system_call(apply: &SyntaxNode) -> bool {
-    let mut function = apply.clone();
-    while function.kind() == NODE_APPLY {
-        match function.children().next() {
-            Some(f) => function = strip_parens(f),
-            None => return false,
-        }
-    }
-    let name = match function.kind() {
-        NODE_IDENT => Some(function.text().to_string()),
-        NODE_SELECT => function
-            .children()
-            .find(|c| c.kind() == NODE_ATTRPATH)
-            .and_then(|p| attrpath_attrs(&p).last())
-            .and_then(|a| static_attr_name(&a)),
-        _ => None,
-    };
-    name.is_some_and(|n| schema::PER_SYSTEM_FUNCTIONS.contains(&n.as_str()))
 }
 
 #[cfg(test)]

@@ -12,9 +12,9 @@
 use rnix::NixLanguage;
 use rowan::{GreenNodeData, Language, NodeOrToken};
 
-use super::{modifiers, output_parts, OutputPart, Token, TokenKind};
-use crate::flake::{schema, FlakeModel};
-use crate::ide::{Analysis, FileKind};
+use super::{modifiers, Token, TokenKind};
+use crate::flake::schema;
+use crate::ide::Analysis;
 use crate::syntax::scope::{DefId, DefKind, NameResolution, Resolution};
 use crate::syntax::{SyntaxKind, SyntaxNode, TextRange, TextSize};
 use SyntaxKind::*;
@@ -40,9 +40,10 @@ pub fn semantic_tokens(analysis: &Analysis, range: Option<TextRange>) -> Vec<Tok
         .map(|(i, d)| (d.name_range.start(), i))
         .collect();
     defs.sort_unstable_by_key(|d| d.0);
-    let output_sets = match analysis.kind() {
-        FileKind::Flake => flake_output_sets(&root, names),
-        FileKind::Nix => Vec::new(),
+    // The attribute sets `outputs` returns in `flake.nix`, where deprecated names are marked.
+    let output_sets: Vec<TextRange> = match analysis.flake() {
+        Some(model) => model.output_sets().map(|s| s.node.text_range()).collect(),
+        None => Vec::new(),
     };
     let function_values = function_values(&root, names, &refs, &defs);
     let mut highlighter = Highlighter {
@@ -62,19 +63,6 @@ pub fn semantic_tokens(analysis: &Analysis, range: Option<TextRange>) -> Vec<Tok
 /// Whether two ranges overlap or meet.
 fn touches(a: TextRange, b: TextRange) -> bool {
     a.start() <= b.end() && b.start() <= a.end()
-}
-
-/// The attribute sets `outputs` returns in `flake.nix`, where deprecated names are marked.
-fn flake_output_sets(root: &SyntaxNode, names: &NameResolution) -> Vec<TextRange> {
-    let model = FlakeModel::new(root);
-    let Some(outputs) = &model.outputs else { return Vec::new() };
-    output_parts(outputs, Some(names))
-        .into_iter()
-        .filter_map(|part| match part {
-            OutputPart::Set(set) => Some(set.text_range()),
-            _ => None,
-        })
-        .collect()
 }
 
 /// A node on the way from the root to the current token.
@@ -422,6 +410,7 @@ fn indented_escape(text: &str, i: usize) -> usize {
 mod tests {
     use super::*;
     use crate::ide::structure::test_util::excerpt;
+    use crate::ide::FileKind;
     use expect_test::{expect, Expect};
 
     fn render(text: &str, tokens: &[Token]) -> String {

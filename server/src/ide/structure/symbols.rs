@@ -11,10 +11,11 @@
 //! attributes but nothing below them, and nothing deeper than [`MAX_DEPTH`] is shown, so a
 //! large generated file gives a usable outline quickly.
 
-use super::{output_parts, OutputPart, Symbol, SymbolKind};
+use super::{Symbol, SymbolKind};
+use crate::flake::outputs::PartKind;
 use crate::flake::schema;
 use crate::flake::{literal_string, FlakeModel, InputDecl};
-use crate::ide::{Analysis, FileKind};
+use crate::ide::Analysis;
 use crate::syntax::{
     attrpath_attrs, binding_parts, plain_string, static_attr_name, strip_parens, SyntaxKind, SyntaxNode,
     TextRange,
@@ -31,11 +32,8 @@ const MAX_DETAIL: usize = 60;
 pub fn symbols(analysis: &Analysis) -> Vec<Symbol> {
     let root = analysis.root();
     let mut builder = Builder { budget: MAX_SYMBOLS };
-    if analysis.kind() == FileKind::Flake {
-        let model = FlakeModel::new(&root);
-        if model.root_set.is_some() {
-            return builder.flake(&model);
-        }
+    if let Some(model) = analysis.flake().filter(|m| m.root_set.is_some()) {
+        return builder.flake(model, &root);
     }
     match root.children().next() {
         Some(expr) => builder.expr(&expr, 0),
@@ -201,7 +199,7 @@ impl Builder {
         siblings.push(symbol);
     }
 
-    fn flake(&mut self, model: &FlakeModel) -> Vec<Symbol> {
+    fn flake(&mut self, model: &FlakeModel, root: &SyntaxNode) -> Vec<Symbol> {
         let mut out = Vec::new();
         let mut inputs_listed = false;
         for binding in &model.bindings {
@@ -211,29 +209,36 @@ impl Builder {
                 Some("description") if single => {
                     let mut symbol =
                         self.symbol("description".into(), SymbolKind::Property, range, binding.name_range);
-                    symbol.detail = binding.value.as_ref().and_then(literal_string).map(|s| short(&s));
+                    let value = binding.value.map(|v| v.to_node(root));
+                    symbol.detail = value.as_ref().and_then(literal_string).map(|s| short(&s));
                     out.push(symbol);
                 }
                 Some("inputs") => {
                     if !inputs_listed {
                         inputs_listed = true;
-                        out.push(self.inputs(model));
+                        out.push(self.inputs(model, root));
                     }
                 }
                 Some("outputs") if single => {
                     let mut symbol =
                         self.symbol("outputs".into(), SymbolKind::Function, range, binding.name_range);
-                    if let Some(value) = &binding.value {
-                        symbol.detail = value_detail(&strip_parens(value.clone()));
-                        symbol.children = self.outputs(value);
+                    if let Some(value) = binding.value {
+                        symbol.detail = value_detail(&strip_parens(value.to_node(root)));
+                        symbol.children = if model.outputs == Some(value) {
+                            self.outputs(model, root)
+                        } else {
+                            // An earlier `outputs` of two (which Nix refuses).
+                            self.expr(&value.to_node(root), 1)
+                        };
                     }
                     out.push(symbol);
                 }
                 _ => {
-                    let (path, value) = binding_parts(&binding.binding);
+                    let entry = binding.binding.to_node(root);
+                    let (path, value) = binding_parts(&entry);
                     let Some(path) = path else { continue };
                     let attrs: Vec<SyntaxNode> = attrpath_attrs(&path).collect();
-                    self.insert_path(&mut out, &attrs, value.as_ref(), &binding.binding, Context::Attr, 0);
+                    self.insert_path(&mut out, &attrs, value.as_ref(), &entry, Context::Attr, 0);
                 }
             }
         }
@@ -242,7 +247,7 @@ impl Builder {
 
     /// One `inputs` symbol for every way inputs are written (`inputs = { … }` and
     /// `inputs.x.url = …` may both appear), with one child per input.
-    fn inputs(&mut self, model: &FlakeModel) -> Symbol {
+    fn inputs(&mut self, model: &FlakeModel, root: &SyntaxNode) -> Symbol {
         // Where each input is written: the bindings that name it, covered.
         let mut places: Vec<(String, TextRange, TextRange)> = Vec::new();
         let mut add = |name: String, range: TextRange, name_range: TextRange| match places
@@ -260,10 +265,11 @@ impl Builder {
                 None => (range, binding.name_range),
             });
             if let Some(first) = binding.rest.first() {
-                add(attr_name(first), range, first.text_range());
+                add(attr_name(&first.to_node(root)), range, first.text_range());
                 continue;
             }
-            let set = binding.value.clone().map(strip_parens).filter(|v| v.kind() == NODE_ATTR_SET);
+            let set =
+                binding.value.map(|v| strip_parens(v.to_node(root))).filter(|v| v.kind() == NODE_ATTR_SET);
             for entry in set.iter().flat_map(|s| s.children()) {
                 let first = match entry.kind() {
                     NODE_ATTRPATH_VALUE => binding_parts(&entry).0.and_then(|p| attrpath_attrs(&p).next()),
@@ -278,20 +284,22 @@ impl Builder {
         let mut symbol = self.symbol("inputs".into(), SymbolKind::Namespace, range, name_range);
         for (name, range, name_range) in places {
             let mut child = self.symbol(name.clone(), SymbolKind::Input, range, name_range);
-            child.detail = model.input(&name).and_then(input_detail);
+            child.detail = model.input(&name).and_then(|input| input_detail(input, root));
             symbol.children.push(child);
         }
         symbol
     }
 
-    /// What `outputs` returns, with the `let` bindings on the way.
-    fn outputs(&mut self, outputs: &SyntaxNode) -> Vec<Symbol> {
+    /// What `outputs` returns, with the `let` bindings on the way. A value reached through a
+    /// name is left out: it is listed where it is bound.
+    fn outputs(&mut self, model: &FlakeModel, root: &SyntaxNode) -> Vec<Symbol> {
         let mut out = Vec::new();
-        for part in output_parts(outputs, None) {
-            match part {
-                OutputPart::Let(node) => out.extend(self.bindings(&node, Context::Let, 1)),
-                OutputPart::Set(node) => out.extend(self.bindings(&node, Context::Output, 1)),
-                OutputPart::Other(node) => out.extend(self.expr(&node, 1)),
+        for part in model.output_parts.iter().filter(|p| !p.through_name) {
+            let node = part.node.to_node(root);
+            match part.kind {
+                PartKind::Let => out.extend(self.bindings(&node, Context::Let, 1)),
+                PartKind::Set => out.extend(self.bindings(&node, Context::Output, 1)),
+                PartKind::Other => out.extend(self.expr(&node, 1)),
             }
         }
         out
@@ -304,14 +312,14 @@ fn attr_name(attr: &SyntaxNode) -> String {
 }
 
 /// What an input points to: its URL, what it follows, or its fetcher's attributes.
-fn input_detail(input: &InputDecl) -> Option<String> {
+fn input_detail(input: &InputDecl, root: &SyntaxNode) -> Option<String> {
     let get = |key: &str| {
         input
             .attrs
             .iter()
             .find(|a| a.path.len() == 1 && a.path[0] == key)
-            .and_then(|a| a.value.as_ref())
-            .and_then(literal_string)
+            .and_then(|a| a.value)
+            .and_then(|v| literal_string(&v.to_node(root)))
     };
     if let Some(url) = get("url") {
         return Some(short(&url));
@@ -384,6 +392,7 @@ fn short(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::ide::structure::test_util::excerpt;
+    use crate::ide::FileKind;
     use expect_test::{expect, Expect};
 
     fn render(text: &str, symbols: &[Symbol], depth: usize, out: &mut String) {
