@@ -71,7 +71,7 @@ pub struct Cache {
 
 /// `$XDG_CACHE_HOME/flake-lsp`, else `~/.cache/flake-lsp`.
 pub fn cache_dir() -> Option<PathBuf> {
-    super::xdg_dir("XDG_CACHE_HOME", ".cache")
+    super::dirs::xdg_dir("XDG_CACHE_HOME", ".cache")
 }
 
 impl Cache {

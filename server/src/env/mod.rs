@@ -9,6 +9,7 @@
 pub mod apply;
 pub mod bash;
 pub mod cache;
+mod dirs;
 pub mod python;
 pub mod realise;
 pub mod trust;
@@ -147,16 +148,6 @@ pub struct Engine {
     trust: TrustStore,
     nix: OnceLock<Result<(Nix, String), String>>,
     system: OnceLock<Result<String, String>>,
-}
-
-/// flake-lsp's directory under an XDG base directory: `$var` when it is an absolute path,
-/// else `$HOME/<fallback>`.
-fn xdg_dir(var: &str, fallback: &str) -> Option<PathBuf> {
-    let base = std::env::var_os(var)
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(fallback)))?;
-    Some(base.join("flake-lsp"))
 }
 
 /// The nearest directory at or above `start` that holds a `flake.nix`.

@@ -29,7 +29,7 @@ pub struct TrustStore {
 
 /// `$XDG_DATA_HOME/flake-lsp`, else `~/.local/share/flake-lsp`.
 pub fn data_dir() -> Option<PathBuf> {
-    super::xdg_dir("XDG_DATA_HOME", ".local/share")
+    super::dirs::xdg_dir("XDG_DATA_HOME", ".local/share")
 }
 
 impl TrustStore {

@@ -9,11 +9,27 @@ use std::sync::{Arc, OnceLock};
 
 use rowan::GreenNode;
 
-use super::FileKind;
 use crate::flake::lock::FlakeLock;
 use crate::flake::FlakeModel;
 use crate::syntax::scope::NameResolution;
 use crate::syntax::{self, SyntaxError, SyntaxNode};
+
+/// Whether the file is a flake's entry point, which gets the flake structure checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Flake,
+    Nix,
+}
+
+impl FileKind {
+    pub fn of_path(path: &std::path::Path) -> FileKind {
+        if path.file_name().is_some_and(|n| n == "flake.nix") {
+            FileKind::Flake
+        } else {
+            FileKind::Nix
+        }
+    }
+}
 
 pub struct Analysis {
     text: Arc<str>,

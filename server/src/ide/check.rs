@@ -2,7 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::diagnostics::{Code, Diagnostic, DiagnosticsConfig, FileKind};
+use super::analysis::{Analysis, FileKind};
+use super::diagnostics::code::{Code, Diagnostic, DiagnosticsConfig};
+use super::diagnostics::collect::diagnostics_with_lock;
 use crate::flake::lock::FlakeLock;
 use crate::syntax::TextRange;
 
@@ -30,8 +32,8 @@ pub fn check_bytes(
     config: &DiagnosticsConfig,
 ) -> FileReport {
     let (text, valid) = decode(bytes);
-    let analysis = super::Analysis::of(&text, FileKind::of_path(path));
-    let mut diags = super::diagnostics::diagnostics_with_lock(&analysis, config, lock);
+    let analysis = Analysis::of(&text, FileKind::of_path(path));
+    let mut diags = diagnostics_with_lock(&analysis, config, lock);
     if !valid && !config.disabled.contains(&Code::InvalidUtf8) {
         diags.insert(
             0,

@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use super::TextEdit;
+use super::edit::TextEdit;
 use crate::syntax::{LineIndex, PositionEncoding, TextRange, TextSize};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -9,55 +9,17 @@ pub mod check;
 pub mod completion;
 pub mod diagnostics;
 pub mod docs;
+pub mod edit;
 pub mod format;
 pub mod hover;
 pub mod navigation;
 pub mod structure;
 
-pub use analysis::{Analysis, FileContext};
+pub use analysis::{Analysis, FileContext, FileKind};
 pub use diagnostics::{
-    diagnostics, Code, Diagnostic, DiagnosticData, DiagnosticsConfig, ExternalDiagnostic, FileKind, Outside,
-    Severity,
+    diagnostics, Code, Diagnostic, DiagnosticData, DiagnosticsConfig, ExternalDiagnostic, Outside, Severity,
 };
-
-use crate::syntax::TextRange;
-
-/// Replace `range` with `new_text`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TextEdit {
-    pub range: TextRange,
-    pub new_text: String,
-}
-
-impl TextEdit {
-    pub fn replace(range: TextRange, new_text: impl Into<String>) -> TextEdit {
-        TextEdit { range, new_text: new_text.into() }
-    }
-
-    pub fn delete(range: TextRange) -> TextEdit {
-        TextEdit { range, new_text: String::new() }
-    }
-
-    pub fn insert(at: crate::syntax::TextSize, new_text: impl Into<String>) -> TextEdit {
-        TextEdit { range: TextRange::empty(at), new_text: new_text.into() }
-    }
-}
-
-/// Applies edits that do not overlap, in any order.
-pub fn apply_edits(text: &str, edits: &[TextEdit]) -> String {
-    let mut edits: Vec<&TextEdit> = edits.iter().collect();
-    edits.sort_by_key(|e| (e.range.start(), e.range.end()));
-    let mut out = String::with_capacity(text.len());
-    let mut at = 0usize;
-    for e in edits {
-        let start = usize::from(e.range.start()).max(at);
-        out.push_str(&text[at..start]);
-        out.push_str(&e.new_text);
-        at = usize::from(e.range.end()).max(start);
-    }
-    out.push_str(&text[at.min(text.len())..]);
-    out
-}
+pub use edit::{apply_edits, TextEdit};
 
 #[cfg(test)]
 pub(crate) mod fixture {
@@ -88,20 +50,5 @@ pub(crate) mod fixture {
     fn markers() {
         assert_eq!(cursor("a $0b"), ("a b".to_string(), TextSize::from(2)));
         assert_eq!(range("$0ab$0c").1, TextRange::new(0.into(), 2.into()));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn edits_apply_in_any_order() {
-        let edits = [
-            TextEdit::replace(TextRange::new(4.into(), 5.into()), "X"),
-            TextEdit::insert(0.into(), ">"),
-            TextEdit::delete(TextRange::new(1.into(), 2.into())),
-        ];
-        assert_eq!(apply_edits("abcdef", &edits), ">acdXf");
     }
 }

@@ -3,7 +3,7 @@
 
 use super::text::{delete_entry, delete_prefix, entries, merge};
 use super::{node_at, File, Fix};
-use crate::ide::TextEdit;
+use crate::ide::edit::TextEdit;
 use crate::syntax::scope::{DefKind, Definition};
 use crate::syntax::{attrpath_attrs, binding_parts, static_attr_name, SyntaxKind, SyntaxNode, TextRange};
 use SyntaxKind::*;

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use super::text::{entries, insert_after, insert_before, insert_into_set};
 use super::{node_at, File, Fix};
 use crate::flake::schema::{self, DeprecatedOutput};
-use crate::ide::TextEdit;
+use crate::ide::edit::TextEdit;
 use crate::syntax::scope::Resolution;
 use crate::syntax::{
     attrpath_attrs, binding_parts, is_rec, static_attr_name, strip_parens, SyntaxKind, SyntaxNode, TextRange,

@@ -3,7 +3,7 @@
 //! nixpkgs when the flake was evaluated.
 
 use super::{File, Fix};
-use crate::ide::TextEdit;
+use crate::ide::edit::TextEdit;
 use crate::syntax::{TextRange, TextSize};
 
 /// "Replace `pyhton311` with `python311`", one per suggestion, the best preferred. What is

@@ -1,7 +1,7 @@
 //! Where edits start and end, so that a removed binding takes its line with it and an inserted
 //! one looks like its neighbours (indentation, one per line or all on one, CRLF).
 
-use crate::ide::TextEdit;
+use crate::ide::edit::TextEdit;
 use crate::syntax::{SyntaxKind, SyntaxNode, TextRange, TextSize};
 
 fn at(offset: usize) -> TextSize {

@@ -10,7 +10,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{Code, Diagnostic};
+use super::code::{Code, Diagnostic};
 use crate::syntax::{
     attrpath_attrs, binding_parts, static_attr_name, strip_parens, SyntaxKind, SyntaxNode, TextRange,
 };

@@ -5,9 +5,9 @@
 
 use std::path::Path;
 
-use super::{Code, Diagnostic, DiagnosticData, DiagnosticsConfig, FileKind};
+use super::code::{Code, Diagnostic, DiagnosticData, DiagnosticsConfig};
 use crate::flake::lock::FlakeLock;
-use crate::ide::{Analysis, FileContext};
+use crate::ide::analysis::{Analysis, FileContext, FileKind};
 use crate::syntax::{LineCol, LineIndex, PositionEncoding, SyntaxKind, TextRange, TextSize};
 
 /// A diagnostic found by running Nix over the files on disk (realising the dev shell,
@@ -76,7 +76,7 @@ pub fn with_outside(
     outside: &Outside,
 ) -> Vec<Diagnostic> {
     let text = analysis.text();
-    let mut found = super::diagnostics_with_lock(analysis, config, lock);
+    let mut found = super::collect::diagnostics_with_lock(analysis, config, lock);
     if outside.untracked {
         found.push(untracked_file(text, &outside.name, analysis.kind()));
     }

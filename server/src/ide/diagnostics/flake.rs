@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use super::{Code, Diagnostic};
+use super::code::{Code, Diagnostic};
 use crate::flake::schema::{self, ValueKind};
 use crate::flake::{literal_string, FlakeModel, InputAttr};
 use crate::syntax::scope::NameResolution;

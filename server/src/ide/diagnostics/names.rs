@@ -2,7 +2,7 @@
 //! `let`/`inherit`, URL literals, computed names where Nix needs static ones, literals Nix
 //! refuses.
 
-use super::{Code, Diagnostic};
+use super::code::{Code, Diagnostic};
 use crate::syntax::scope::{DefKind, NameResolution, Resolution, ScopeKind};
 use crate::syntax::{attrpath_attrs, static_attr_name, SyntaxKind, SyntaxNode, TextRange};
 use SyntaxKind::*;

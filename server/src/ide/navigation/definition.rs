@@ -3,7 +3,7 @@
 //! a relative path literal points at.
 
 use super::{def_at, flake, ident_at, node_at, NavTarget};
-use crate::ide::{Analysis, FileContext};
+use crate::ide::analysis::{Analysis, FileContext};
 use crate::syntax::scope::Resolution;
 use crate::syntax::{
     attrpath_attrs, binding_parts, static_attr_name, strip_parens, SyntaxKind, SyntaxNode, TextRange,

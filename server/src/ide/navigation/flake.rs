@@ -4,7 +4,7 @@
 
 use super::node_at;
 use crate::flake::FlakeModel;
-use crate::ide::Analysis;
+use crate::ide::analysis::Analysis;
 use crate::syntax::scope::{DefId, DefKind, Resolution, ScopeId, ScopeKind};
 use crate::syntax::{attrpath_attrs, is_rec, static_attr_name, SyntaxKind, SyntaxNode, TextRange};
 use SyntaxKind::*;

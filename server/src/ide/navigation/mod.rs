@@ -16,7 +16,7 @@ pub use definition::goto_definition;
 pub use references::{highlights, references};
 pub use rename::{prepare_rename, rename};
 
-use crate::ide::Analysis;
+use crate::ide::analysis::Analysis;
 use crate::syntax::scope::{DefId, NameResolution, Resolution};
 use crate::syntax::{SyntaxKind, SyntaxNode, TextRange, TextSize};
 

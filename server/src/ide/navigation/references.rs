@@ -5,7 +5,7 @@
 //! it is every use of the same name that resolves the same way.
 
 use super::{def_group, name_at, HighlightKind, NameAt};
-use crate::ide::Analysis;
+use crate::ide::analysis::Analysis;
 use crate::syntax::scope::Resolution;
 use crate::syntax::{TextRange, TextSize};
 

@@ -21,7 +21,8 @@
 //! selects it is not followed (that needs evaluation).
 
 use super::{def_group, flake, ident_at, line_of, name_at, node_at, NameAt, RenameError};
-use crate::ide::{Analysis, TextEdit};
+use crate::ide::analysis::Analysis;
+use crate::ide::edit::TextEdit;
 use crate::syntax::scope::{DefId, NameResolution, Reference, Resolution, ScopeId, ScopeKind};
 use crate::syntax::{SyntaxKind, SyntaxNode, TextRange, TextSize};
 use SyntaxKind::*;

@@ -9,7 +9,7 @@
 use rowan::{NodeOrToken, WalkEvent};
 
 use super::{Fold, FoldKind};
-use crate::ide::Analysis;
+use crate::ide::analysis::Analysis;
 use crate::syntax::{SyntaxKind, SyntaxNode, SyntaxToken, TextRange};
 use SyntaxKind::*;
 

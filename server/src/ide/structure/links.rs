@@ -10,7 +10,7 @@
 
 use super::{Link, LinkTarget};
 use crate::flake::{literal_string, FlakeModel};
-use crate::ide::{Analysis, FileContext};
+use crate::ide::analysis::{Analysis, FileContext};
 use crate::syntax::{strip_parens, SyntaxKind, SyntaxNode, TextRange};
 use SyntaxKind::*;
 

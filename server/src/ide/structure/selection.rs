@@ -5,7 +5,7 @@
 
 use rowan::TokenAtOffset;
 
-use crate::ide::Analysis;
+use crate::ide::analysis::Analysis;
 use crate::syntax::{SyntaxKind, SyntaxNode, SyntaxToken, TextRange, TextSize};
 use SyntaxKind::*;
 

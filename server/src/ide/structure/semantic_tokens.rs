@@ -14,7 +14,7 @@ use rowan::{GreenNodeData, Language, NodeOrToken};
 
 use super::{modifiers, Token, TokenKind};
 use crate::flake::schema;
-use crate::ide::Analysis;
+use crate::ide::analysis::Analysis;
 use crate::syntax::scope::{DefId, DefKind, NameResolution, Resolution};
 use crate::syntax::{SyntaxKind, SyntaxNode, TextRange, TextSize};
 use SyntaxKind::*;

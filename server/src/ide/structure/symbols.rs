@@ -15,7 +15,7 @@ use super::{Symbol, SymbolKind};
 use crate::flake::outputs::PartKind;
 use crate::flake::schema;
 use crate::flake::{literal_string, FlakeModel, InputDecl};
-use crate::ide::Analysis;
+use crate::ide::analysis::Analysis;
 use crate::syntax::{
     attrpath_attrs, binding_parts, plain_string, static_attr_name, strip_parens, SyntaxKind, SyntaxNode,
     TextRange,
