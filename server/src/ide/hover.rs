@@ -6,8 +6,8 @@
 
 use super::analysis::{Analysis, FileContext};
 use super::completion::{package_documentation, select_path, set_path, Bound};
+use super::navigation::cursor::{ident_at, line_of, node_at};
 use super::navigation::flake::{attr_path, input_named_by, is_outputs_formal};
-use super::navigation::{ident_at, line_of, node_at};
 use crate::flake::lock::{flake_ref_string, Attr, RefAttrs};
 use crate::flake::schema::{self, OutputShape};
 use crate::flake::{literal_string, FlakeModel};

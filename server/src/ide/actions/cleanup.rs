@@ -1,8 +1,8 @@
 //! Fixes that remove what is unused or empty. Each removal leaves the rest of the file as it
 //! was: what is removed is never evaluated, so the meaning stays.
 
+use super::fix::{node_at, File, Fix};
 use super::text::{delete_entry, delete_prefix, entries, merge};
-use super::{node_at, File, Fix};
 use crate::ide::edit::TextEdit;
 use crate::syntax::scope::{DefKind, Definition};
 use crate::syntax::{attrpath_attrs, binding_parts, static_attr_name, SyntaxKind, SyntaxNode, TextRange};

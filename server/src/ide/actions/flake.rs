@@ -10,8 +10,8 @@
 
 use std::collections::HashMap;
 
+use super::fix::{node_at, File, Fix};
 use super::text::{entries, insert_after, insert_before, insert_into_set};
-use super::{node_at, File, Fix};
 use crate::flake::schema::{self, DeprecatedOutput};
 use crate::ide::edit::TextEdit;
 use crate::syntax::scope::Resolution;

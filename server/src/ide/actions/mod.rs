@@ -8,16 +8,22 @@
 //! - [`cleanup`]: removing what is unused or empty (`let` bindings, `with`, `rec`, formals).
 //! - [`flake`]: deprecated outputs and the agreement of `inputs` with `outputs`' arguments.
 //! - [`suggestions`]: what Nix may have meant by a missing attribute, from the diagnostic's data.
+//! - [`fix`]: what every fix looks at and returns.
 //! - [`text`]: where an edit starts and ends so that lines, indentation and comments stay tidy.
 
 mod cleanup;
+mod fix;
 mod flake;
 mod suggestions;
 mod text;
 
-use super::diagnostics::diagnostics_for;
-use super::{Analysis, Code, Diagnostic, DiagnosticData, DiagnosticsConfig, FileContext, TextEdit};
-use crate::syntax::{SyntaxNode, TextRange};
+use fix::File;
+
+use super::analysis::{Analysis, FileContext, FileKind};
+use super::diagnostics::code::{Code, Diagnostic, DiagnosticData, DiagnosticsConfig};
+use super::diagnostics::collect::diagnostics_for;
+use super::edit::TextEdit;
+use crate::syntax::TextRange;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ActionKind {
@@ -73,13 +79,6 @@ pub fn data_fixes(analysis: &Analysis, code: Code, range: TextRange, data: &Diag
         .collect()
 }
 
-/// What every fix looks at: the text and one cursor over its tree.
-pub(crate) struct File<'a> {
-    pub analysis: &'a Analysis,
-    pub root: SyntaxNode,
-    pub text: &'a str,
-}
-
 /// The fixes for one diagnostic.
 fn fixes(file: &File, diag: &Diagnostic) -> Vec<Action> {
     let fixes = match diag.code {
@@ -108,23 +107,6 @@ fn fixes(file: &File, diag: &Diagnostic) -> Vec<Action> {
         .collect()
 }
 
-/// A fix before it is tied to its diagnostic.
-pub(crate) struct Fix {
-    pub title: String,
-    pub edits: Vec<TextEdit>,
-    pub preferred: bool,
-}
-
-impl Fix {
-    pub fn preferred(title: impl Into<String>, edits: Vec<TextEdit>) -> Fix {
-        Fix { title: title.into(), edits, preferred: true }
-    }
-
-    pub fn other(title: impl Into<String>, edits: Vec<TextEdit>) -> Fix {
-        Fix { title: title.into(), edits, preferred: false }
-    }
-}
-
 /// Whether a diagnostic at `diag` concerns the requested `range`; an empty range (a cursor)
 /// at either end of the diagnostic counts.
 fn touches(diag: TextRange, range: TextRange) -> bool {
@@ -135,7 +117,7 @@ fn touches(diag: TextRange, range: TextRange) -> bool {
 /// `devShell`, anywhere in `flake.nix` (also inside `eachDefaultSystem`). The editor offers
 /// "Enter environment" there.
 pub fn dev_shell_definitions(analysis: &Analysis) -> Vec<TextRange> {
-    if analysis.kind() != super::FileKind::Flake {
+    if analysis.kind() != FileKind::Flake {
         return Vec::new();
     }
     analysis
@@ -150,22 +132,6 @@ pub fn dev_shell_definitions(analysis: &Analysis) -> Vec<TextRange> {
         })
         .map(|n| n.text_range())
         .collect()
-}
-
-/// The node with exactly `range` and one of `kinds`, if there is one.
-pub(crate) fn node_at(
-    root: &SyntaxNode,
-    range: TextRange,
-    kinds: &[crate::syntax::SyntaxKind],
-) -> Option<SyntaxNode> {
-    if !root.text_range().contains_range(range) {
-        return None;
-    }
-    let start = match root.covering_element(range) {
-        rowan::NodeOrToken::Node(n) => n,
-        rowan::NodeOrToken::Token(t) => t.parent()?,
-    };
-    start.ancestors().take_while(|n| n.text_range() == range).find(|n| kinds.contains(&n.kind()))
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! the text: the names Nix's "attribute 'x' missing" may have meant, found in the flake's
 //! nixpkgs when the flake was evaluated.
 
-use super::{File, Fix};
+use super::fix::{File, Fix};
 use crate::ide::edit::TextEdit;
 use crate::syntax::{TextRange, TextSize};
 

@@ -7,16 +7,17 @@
 //! that fit anywhere (keywords, builtins).
 
 mod flake;
+mod items;
 mod names;
 mod packages;
 mod place;
 
+pub use items::{CompletionItem, CompletionKind, CompletionList};
 pub(crate) use packages::{documentation as package_documentation, select_path, set_path, Bound};
 
 use std::collections::HashSet;
 
-use super::docs::{self, BuiltinDocs};
-use super::{Analysis, FileContext, FileKind};
+use super::analysis::{Analysis, FileContext, FileKind};
 use crate::flake::schema::{self, OutputShape, ValueKind};
 use crate::flake::{literal_string, FlakeModel};
 use crate::syntax::builtins::{BUILTINS, GLOBALS};
@@ -25,57 +26,10 @@ use crate::syntax::{
     TextRange, TextSize,
 };
 use flake::{Spot, Step};
+use items::Items;
 use names::{Visible, WithNames};
 use place::{Cursor, Place, SetLike};
 use SyntaxKind::*;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CompletionKind {
-    Keyword,
-    /// A builtin function (`map`, `builtins.map`).
-    Function,
-    /// A builtin constant (`true`, `builtins.currentSystem`).
-    Constant,
-    /// A name bound by `let`, `rec`, a lambda or `inherit`.
-    Variable,
-    /// A name a lambda's pattern binds.
-    Parameter,
-    /// An attribute name of a known shape (flake schema, `mkShell` argument).
-    Property,
-    /// A flake input.
-    Module,
-    /// A URL scheme in an input's `url`.
-    Scheme,
-    /// A snippet-like construct.
-    Snippet,
-    /// A package of nixpkgs (or another attribute of its package set).
-    Package,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CompletionItem {
-    pub label: String,
-    pub kind: CompletionKind,
-    /// One line shown beside the label (a signature, a type, where it is defined).
-    pub detail: Option<String>,
-    /// Markdown.
-    pub documentation: Option<String>,
-    /// What to insert instead of the label.
-    pub insert_text: Option<String>,
-    /// Whether `insert_text` is an LSP snippet (`$1`, `$0`).
-    pub snippet: bool,
-    /// The text the item replaces (the word typed so far; empty at the cursor otherwise).
-    pub replace: TextRange,
-    pub deprecated: bool,
-}
-
-/// Completions and whether the list is cut short: typing more gives other items (a list of
-/// packages is capped, or the index is still loading).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CompletionList {
-    pub items: Vec<CompletionItem>,
-    pub incomplete: bool,
-}
 
 /// Completions at `offset`, most relevant first.
 pub fn completion(analysis: &Analysis, ctx: &FileContext, offset: TextSize) -> Vec<CompletionItem> {
@@ -153,98 +107,6 @@ impl Flake<'_> {
         self.model.outputs_lambda.map(|l| l.to_node(self.root))
     }
 }
-
-/// The items found so far, without repeats.
-struct Items<'a> {
-    items: Vec<CompletionItem>,
-    seen: HashSet<String>,
-    replace: TextRange,
-    /// The word at the cursor, when it is itself written as a definition (`{ pa$0 }`).
-    word: Option<TextRange>,
-    docs: Option<&'a BuiltinDocs>,
-    /// The flake's nixpkgs, when its index is loaded.
-    packages: Option<&'a crate::pkgs::PackageIndex>,
-    /// The identifier typed so far at the cursor.
-    typed: String,
-    /// More items would come with more typing (see [`CompletionList`]).
-    incomplete: bool,
-}
-
-impl<'a> Items<'a> {
-    fn new(cursor: &Cursor, docs: Option<&'a BuiltinDocs>) -> Items<'a> {
-        let typed = cursor.word.as_ref().filter(|w| w.kind() == TOKEN_IDENT);
-        let typed = typed
-            .map(|w| {
-                let range = w.text_range();
-                let end = cursor.offset.clamp(range.start(), range.end()) - range.start();
-                w.text().get(..usize::from(end)).unwrap_or("").to_string()
-            })
-            .unwrap_or_default();
-        Items {
-            items: Vec::new(),
-            seen: HashSet::new(),
-            replace: cursor.replace(),
-            word: cursor.word.as_ref().map(|w| w.text_range()),
-            docs,
-            packages: None,
-            typed,
-            incomplete: false,
-        }
-    }
-
-    fn add(
-        &mut self,
-        label: &str,
-        kind: CompletionKind,
-        detail: Option<String>,
-        documentation: Option<String>,
-    ) {
-        if !self.seen.insert(label.to_string()) {
-            return;
-        }
-        self.items.push(CompletionItem {
-            label: label.to_string(),
-            kind,
-            detail,
-            documentation,
-            insert_text: None,
-            snippet: false,
-            replace: self.replace,
-            deprecated: false,
-        });
-    }
-
-    /// Whether `range` is where the word being typed is (so not a name to offer).
-    fn is_word(&self, range: TextRange) -> bool {
-        self.word.is_some_and(|w| range.contains_range(w))
-    }
-
-    fn builtin(&mut self, name: &str) {
-        let doc = docs::lookup(self.docs, name);
-        let kind = match &doc {
-            Some(d) if !d.args.is_empty() => CompletionKind::Function,
-            _ => CompletionKind::Constant,
-        };
-        let detail = doc.as_ref().filter(|d| !d.args.is_empty()).map(|d| d.signature(name));
-        self.add(name, kind, detail, doc.map(|d| d.doc));
-        if DEPRECATED_BUILTINS.contains(&name) {
-            if let Some(last) = self.items.last_mut().filter(|i| i.label == name) {
-                last.deprecated = true;
-            }
-        }
-    }
-
-    fn keyword(&mut self, keyword: &str) {
-        self.add(keyword, CompletionKind::Keyword, None, None);
-    }
-
-    fn property(&mut self, label: &str, detail: Option<&str>, doc: Option<&str>) {
-        self.add(label, CompletionKind::Property, detail.map(str::to_string), doc.map(str::to_string));
-    }
-}
-
-/// Builtins Nix keeps for compatibility, with a better way to write them.
-const DEPRECATED_BUILTINS: &[&str] = &["isNull", "toPath"];
 
 /// Keywords that start an expression.
 const EXPRESSION_KEYWORDS: &[&str] = &["let", "with", "rec", "if", "assert"];
@@ -577,6 +439,7 @@ mod tests {
     use expect_test::{expect, Expect};
 
     use super::*;
+    use crate::ide::docs::BuiltinDocs;
     use crate::ide::fixture;
 
     fn check(marked: &str, expect: Expect) {

@@ -3,6 +3,7 @@
 //! known without evaluation adds those. The walk visits only the cursor's ancestors and
 //! their bindings, so it costs the same in a 1 MB file as in a small one.
 
+use super::packages::{set_path, Bound};
 use crate::syntax::{
     attrpath_attrs, binding_parts, is_rec, static_attr_name, strip_parens, SyntaxKind, SyntaxNode, TextRange,
     TextSize,
@@ -172,12 +173,12 @@ fn with_names(namespace: &SyntaxNode, outer: &[Name]) -> Option<WithNames> {
     let resolve = |ident: &SyntaxNode| {
         let name = ident.text().to_string();
         match outer.iter().find(|n| n.name == name) {
-            Some(Name { value: Some(value), .. }) => super::Bound::Value(value.clone()),
-            Some(_) => super::Bound::Unknown,
-            None => super::Bound::Unbound,
+            Some(Name { value: Some(value), .. }) => Bound::Value(value.clone()),
+            Some(_) => Bound::Unknown,
+            None => Bound::Unbound,
         }
     };
-    if let Some(path) = super::set_path(&namespace, &resolve) {
+    if let Some(path) = set_path(&namespace, &resolve) {
         return Some(WithNames::Packages(path));
     }
     match namespace.kind() {
@@ -206,13 +207,13 @@ fn with_names(namespace: &SyntaxNode, outer: &[Name]) -> Option<WithNames> {
 }
 
 /// How the identifier `ident` is bound where it is written (seen from `offset`).
-pub(super) fn bound(ident: &SyntaxNode, offset: TextSize) -> super::Bound {
+pub(super) fn bound(ident: &SyntaxNode, offset: TextSize) -> Bound {
     let name = ident.text().to_string();
     let visible = Visible::at(Some(ident), offset.min(ident.text_range().start()));
     match visible.names.iter().find(|n| n.name == name) {
-        Some(Name { value: Some(value), .. }) => super::Bound::Value(value.clone()),
-        Some(_) => super::Bound::Unknown,
-        None => super::Bound::Unbound,
+        Some(Name { value: Some(value), .. }) => Bound::Value(value.clone()),
+        Some(_) => Bound::Unknown,
+        None => Bound::Unbound,
     }
 }
 

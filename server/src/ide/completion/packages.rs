@@ -6,7 +6,7 @@
 //! otherwise, a name `pkgs` (a module's `{ pkgs, ... }:`, a function's argument). Below it,
 //! `pkgs.python311Packages` and `pkgs.python311.pkgs` are nested sets, named by their path.
 
-use crate::ide::completion::{CompletionKind, Items};
+use super::items::{CompletionKind, Items};
 use crate::pkgs::{Entry, Lookup, Package, PackageIndex};
 use crate::syntax::{apply_chain, attrpath_attrs, static_attr_name, strip_parens, SyntaxKind, SyntaxNode};
 use SyntaxKind::*;

@@ -2,7 +2,9 @@
 //! for, the attribute `inherit (e) x` takes when `e` is a set written in a `let`, and the file
 //! a relative path literal points at.
 
-use super::{def_at, flake, ident_at, node_at, NavTarget};
+use super::cursor::{def_at, ident_at, node_at};
+use super::flake;
+use super::types::NavTarget;
 use crate::ide::analysis::{Analysis, FileContext};
 use crate::syntax::scope::Resolution;
 use crate::syntax::{

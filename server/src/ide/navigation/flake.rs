@@ -2,7 +2,7 @@
 //! an argument of `outputs` (or `inputs.<name>` through its `@` name) stands for an input
 //! declared in `inputs`. Shared with hover.
 
-use super::node_at;
+use super::cursor::node_at;
 use crate::flake::FlakeModel;
 use crate::ide::analysis::Analysis;
 use crate::syntax::scope::{DefId, DefKind, Resolution, ScopeId, ScopeKind};

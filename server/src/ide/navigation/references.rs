@@ -4,7 +4,8 @@
 //! every reference resolved to it. For a builtin, a name left to `with`, or an undefined name,
 //! it is every use of the same name that resolves the same way.
 
-use super::{def_group, name_at, HighlightKind, NameAt};
+use super::cursor::{def_group, name_at, NameAt};
+use super::types::HighlightKind;
 use crate::ide::analysis::Analysis;
 use crate::syntax::scope::Resolution;
 use crate::syntax::{TextRange, TextSize};

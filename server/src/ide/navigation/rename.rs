@@ -20,7 +20,9 @@
 //! Renaming an attribute of a `rec` set renames the attribute too: code elsewhere that
 //! selects it is not followed (that needs evaluation).
 
-use super::{def_group, flake, ident_at, line_of, name_at, node_at, NameAt, RenameError};
+use super::cursor::{def_group, ident_at, line_of, name_at, node_at, NameAt};
+use super::flake;
+use super::types::RenameError;
 use crate::ide::analysis::Analysis;
 use crate::ide::edit::TextEdit;
 use crate::syntax::scope::{DefId, NameResolution, Reference, Resolution, ScopeId, ScopeKind};
@@ -346,7 +348,8 @@ mod tests {
             Ok(edits) => {
                 let prepared = prepared.expect("prepare_rename agrees with rename");
                 let edited = apply_edits(&text, &edits);
-                let old = &analysis.names().defs[super::super::def_at(&analysis, offset).unwrap()].name;
+                let old =
+                    &analysis.names().defs[super::super::cursor::def_at(&analysis, offset).unwrap()].name;
                 if analysis.errors().is_empty() {
                     let errors = crate::syntax::parse(&edited).errors;
                     assert!(errors.is_empty(), "{edited}\n{errors:?}");

@@ -8,7 +8,7 @@
 
 use rowan::{NodeOrToken, WalkEvent};
 
-use super::{Fold, FoldKind};
+use super::types::{Fold, FoldKind};
 use crate::ide::analysis::Analysis;
 use crate::syntax::{SyntaxKind, SyntaxNode, SyntaxToken, TextRange};
 use SyntaxKind::*;

@@ -8,7 +8,7 @@
 //! `https://h/p`, and so on; `path:` URLs link like paths. Registry names (`nixpkgs`) and
 //! `git+ssh:` are not linked.
 
-use super::{Link, LinkTarget};
+use super::types::{Link, LinkTarget};
 use crate::flake::{literal_string, FlakeModel};
 use crate::ide::analysis::{Analysis, FileContext};
 use crate::syntax::{strip_parens, SyntaxKind, SyntaxNode, TextRange};

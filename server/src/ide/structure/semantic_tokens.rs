@@ -12,7 +12,7 @@
 use rnix::NixLanguage;
 use rowan::{GreenNodeData, Language, NodeOrToken};
 
-use super::{modifiers, Token, TokenKind};
+use super::types::{modifiers, Token, TokenKind};
 use crate::flake::schema;
 use crate::ide::analysis::Analysis;
 use crate::syntax::scope::{DefId, DefKind, NameResolution, Resolution};

@@ -11,7 +11,7 @@
 //! attributes but nothing below them, and nothing deeper than [`MAX_DEPTH`] is shown, so a
 //! large generated file gives a usable outline quickly.
 
-use super::{Symbol, SymbolKind};
+use super::types::{Symbol, SymbolKind};
 use crate::flake::outputs::PartKind;
 use crate::flake::schema;
 use crate::flake::{literal_string, FlakeModel, InputDecl};
