@@ -21,6 +21,9 @@ cargo fmt --all -- --check
 step "clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "no import circles between the crate's files"
+python3 scripts/import-cycles.py server/src >/dev/null
+
 step "clippy for the other platforms that ship: macOS arm64 and x64, Linux arm64 (docs/platforms.md)"
 installed_targets=$(rustup target list --installed)
 for target in aarch64-apple-darwin x86_64-apple-darwin aarch64-unknown-linux-gnu; do
