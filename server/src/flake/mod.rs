@@ -234,10 +234,16 @@ fn opens_nested_inputs(prefix: &[SyntaxNode]) -> bool {
     }
 }
 
-/// The value of a string that needs no evaluation, as Nix requires in `inputs`.
+/// The value of a string that needs no evaluation, as Nix requires in `inputs`. A URL literal
+/// (`github:owner/repo`, deprecated and warned about on its own) is one: Nix reads it as the
+/// string.
 pub fn literal_string(value: &SyntaxNode) -> Option<String> {
     let v = strip_parens(value.clone());
-    (v.kind() == NODE_STRING).then(|| plain_string(&v)).flatten()
+    match v.kind() {
+        NODE_STRING => plain_string(&v),
+        NODE_LITERAL => v.first_token().filter(|t| t.kind() == TOKEN_URI).map(|t| t.text().to_string()),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

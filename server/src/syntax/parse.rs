@@ -34,6 +34,7 @@ pub fn parse(text: &str) -> Parsed {
     let end = TextSize::of(text);
     let mut errors: Vec<SyntaxError> = parse.errors().iter().map(|err| convert(err, text, end)).collect();
     errors.extend(pipe_operators(&root));
+    errors.extend(foreign_whitespace(&root));
     errors.sort_by_key(|e| (e.range.start(), e.range.end()));
     // After an error the parser often reports more at the same place (several "unexpected
     // end of file"): keep one per place, the one that says what was expected.
@@ -49,6 +50,44 @@ pub fn parse(text: &str) -> Parsed {
         }
     }
     Parsed { root, errors: kept }
+}
+
+/// Nix's lexer knows four whitespace characters: space, tab, carriage return and newline.
+/// rnix takes every Unicode whitespace character as whitespace, so a no-break space (text
+/// copied from a web page or a chat), a vertical tab or an em space between tokens would pass
+/// here while Nix refuses the file ("unexpected invalid token").
+fn foreign_whitespace(root: &SyntaxNode) -> Vec<SyntaxError> {
+    let mut out = Vec::new();
+    for token in root.descendants_with_tokens().filter_map(|e| e.into_token()) {
+        if token.kind() != SyntaxKind::TOKEN_WHITESPACE {
+            continue;
+        }
+        let text = token.text();
+        let Some((at, c)) = text.char_indices().find(|(_, c)| !matches!(c, ' ' | '\t' | '\r' | '\n')) else {
+            continue;
+        };
+        let start = token.text_range().start() + TextSize::from(at as u32);
+        let name = match c {
+            '\u{a0}' => " (no-break space)",
+            '\u{b}' => " (vertical tab)",
+            '\u{c}' => " (form feed)",
+            '\u{85}' => " (next line)",
+            '\u{3000}' => " (ideographic space)",
+            '\u{2000}'..='\u{200a}' | '\u{202f}' | '\u{205f}' => " (a typographic space)",
+            '\u{2028}' => " (line separator)",
+            '\u{2029}' => " (paragraph separator)",
+            _ => "",
+        };
+        out.push(SyntaxError {
+            kind: SyntaxErrorKind::Syntax,
+            range: TextRange::at(start, TextSize::of(c)),
+            message: format!(
+                "unexpected invalid token U+{:04X}{name}: Nix allows only spaces, tabs and newlines between tokens",
+                c as u32
+            ),
+        });
+    }
+    out
 }
 
 /// `|>` and `<|` need the experimental feature `pipe-operators`; Nix refuses them without it
@@ -227,6 +266,25 @@ mod tests {
     fn duplicated_formals_are_left_to_the_name_checks() {
         // rnix 0.15 does not report them; ide::diagnostics::names does.
         check("{ a, a }: a", expect![""]);
+    }
+
+    #[test]
+    fn whitespace_nix_does_not_know_is_refused() {
+        check(
+            "{\n\u{a0}\u{a0}a = 1;\n}",
+            expect!["Syntax 2..4: unexpected invalid token U+00A0 (no-break space): Nix allows only spaces, tabs and newlines between tokens"],
+        );
+        check(
+            "[ 1\u{b}2 ]",
+            expect!["Syntax 3..4: unexpected invalid token U+000B (vertical tab): Nix allows only spaces, tabs and newlines between tokens"],
+        );
+        check(
+            "[ 1\u{3000}2 ]",
+            expect!["Syntax 3..6: unexpected invalid token U+3000 (ideographic space): Nix allows only spaces, tabs and newlines between tokens"],
+        );
+        // In strings and comments anything goes.
+        check("# a\u{a0}comment\n\"a\u{a0}string\"", expect![""]);
+        check("{\r\n\ta = 1;\r\n}", expect![""]);
     }
 
     #[test]

@@ -431,6 +431,23 @@ mod tests {
         );
     }
 
+    /// `inputs.x.url = github:owner/repo;`: a deprecated URL literal, which Nix still reads as
+    /// the string. Only the deprecation is said.
+    #[test]
+    fn a_url_literal_is_a_plain_string_with_a_warning() {
+        check(
+            r#"{
+  inputs.x.url = github:owner/repo;
+  inputs.y = { url = (github:o/r); flake = false; };
+  outputs = { self, x, y }: { };
+}"#,
+            expect![[r#"
+                2:18 warning deprecated_uri_literal: URL literals are deprecated: write "github:owner/repo"
+                3:23 warning deprecated_uri_literal: URL literals are deprecated: write "github:o/r"
+            "#]],
+        );
+    }
+
     #[test]
     fn outputs_and_inputs_agree() {
         check(
