@@ -35,6 +35,8 @@ pub fn parse(text: &str) -> Parsed {
     let mut errors: Vec<SyntaxError> = parse.errors().iter().map(|err| convert(err, text, end)).collect();
     errors.extend(pipe_operators(&root));
     errors.extend(foreign_whitespace(&root));
+    errors.extend(bare_lambdas(&root));
+    errors.extend(mismatched_parentheses(&root));
     errors.sort_by_key(|e| (e.range.start(), e.range.end()));
     // After an error the parser often reports more at the same place (several "unexpected
     // end of file"): keep one per place, the one that says what was expected.
@@ -88,6 +90,46 @@ fn foreign_whitespace(root: &SyntaxNode) -> Vec<SyntaxError> {
         });
     }
     out
+}
+
+/// In Nix's grammar a function (`x: …`, `{ a }: …`) is a whole expression: an element of a
+/// list, an operand or an argument must be in parentheses. rnix takes `[ x: x ]`, `! x: x`,
+/// `1 + x: x` and `(f) x: x` as if it were (found by scripts/diff-fuzz.py).
+fn bare_lambdas(root: &SyntaxNode) -> Vec<SyntaxError> {
+    use SyntaxKind::*;
+    root.descendants()
+        .filter(|n| n.kind() == NODE_LAMBDA)
+        .filter(|n| {
+            n.parent()
+                .is_some_and(|p| matches!(p.kind(), NODE_LIST | NODE_UNARY_OP | NODE_BIN_OP | NODE_APPLY))
+        })
+        .map(|n| SyntaxError {
+            kind: SyntaxErrorKind::Syntax,
+            range: n.text_range(),
+            message:
+                "a function needs parentheses here: Nix reads `x: …` only where a whole expression starts"
+                    .to_string(),
+        })
+        .collect()
+}
+
+/// rnix closes a `(` with a `]` or `}` too: `(1]` parses, where Nix says "unexpected ']'"
+/// (found by scripts/diff-fuzz.py).
+fn mismatched_parentheses(root: &SyntaxNode) -> Vec<SyntaxError> {
+    use SyntaxKind::*;
+    root.descendants()
+        .filter(|n| n.kind() == NODE_PAREN)
+        .filter_map(|n| {
+            n.children_with_tokens()
+                .filter_map(|e| e.into_token())
+                .find(|t| matches!(t.kind(), TOKEN_R_BRACK | TOKEN_R_BRACE))
+        })
+        .map(|t| SyntaxError {
+            kind: SyntaxErrorKind::Syntax,
+            range: t.text_range(),
+            message: format!("unexpected `{}`, expected `)`", t.text()),
+        })
+        .collect()
 }
 
 /// `|>` and `<|` need the experimental feature `pipe-operators`; Nix refuses them without it
@@ -285,6 +327,36 @@ mod tests {
         // In strings and comments anything goes.
         check("# a\u{a0}comment\n\"a\u{a0}string\"", expect![""]);
         check("{\r\n\ta = 1;\r\n}", expect![""]);
+    }
+
+    #[test]
+    fn functions_as_elements_operands_or_arguments_need_parentheses() {
+        for text in ["[ x: x ]", "! x: x", "- x: x", "1 + x: x", "(x: x) x: x", "/s {a,b}:a"] {
+            let parsed = parse(text);
+            assert!(
+                parsed.errors.iter().any(|e| e.message.starts_with("a function needs parentheses")),
+                "{text}: {:?}",
+                parsed.errors
+            );
+        }
+        for text in [
+            "[ (x: x) ]",
+            "x: x + 1",
+            "{ a = x: x; }",
+            "f (x: x)",
+            "let f = x: x; in f",
+            "{ a ? x: x }: a",
+            "\"${x: x}\"",
+        ] {
+            assert!(parse(text).errors.is_empty(), "{text}: {:?}", parse(text).errors);
+        }
+    }
+
+    #[test]
+    fn a_parenthesis_closed_by_another_bracket() {
+        check("(1]", expect!["Syntax 2..3: unexpected `]`, expected `)`"]);
+        check("{ a = (x: x}; }", expect!["Syntax 11..12: unexpected `}`, expected `)`"]);
+        check("(1)", expect![""]);
     }
 
     #[test]
