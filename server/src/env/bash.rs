@@ -157,9 +157,7 @@ fn unquote(value: &str) -> String {
 /// `bash` in the directories of `path`.
 pub fn on_path(path: Option<&std::ffi::OsStr>) -> Result<PathBuf, String> {
     let path = path.ok_or_else(|| "PATH is not set".to_string())?;
-    std::env::split_paths(path)
-        .map(|dir| dir.join("bash"))
-        .find(|file| file.is_file())
+    crate::nix::find_on_path(Path::new("bash"), Some(path))
         .ok_or_else(|| "there is no bash on PATH".to_string())
 }
 

@@ -274,10 +274,9 @@ pub fn bash_interactive(
 /// Whether the flake's lock file has a root input named `nixpkgs` (without one, `nixpkgs`
 /// would be looked up in the registry, which means the network).
 fn has_nixpkgs_input(root: &Path) -> bool {
-    let Ok(text) = std::fs::read(root.join("flake.lock")) else { return false };
-    let Ok(lock) = serde_json::from_slice::<serde_json::Value>(&text) else { return false };
-    let root_node = lock["root"].as_str().unwrap_or("root");
-    lock["nodes"][root_node]["inputs"].get("nixpkgs").is_some()
+    let Ok(text) = std::fs::read_to_string(root.join("flake.lock")) else { return false };
+    let Ok(lock) = crate::flake::lock::FlakeLock::parse(&text) else { return false };
+    lock.nodes.get(&lock.root).is_some_and(|node| node.inputs.contains_key("nixpkgs"))
 }
 
 /// The files Nix evaluated, mapped back to the workspace. Nix 2.8 names them inside the copy

@@ -291,7 +291,8 @@ fn describe(args: &[&str]) -> String {
 }
 
 /// The first `name` in the directories of `path` that is a file.
-fn find_on_path(name: &Path, path: Option<&std::ffi::OsStr>) -> Option<PathBuf> {
+/// The first file called `name` in the directories of `path` (a PATH value).
+pub(crate) fn find_on_path(name: &Path, path: Option<&std::ffi::OsStr>) -> Option<PathBuf> {
     std::env::split_paths(path?).map(|dir| dir.join(name)).find(|candidate| candidate.is_file())
 }
 

@@ -17,7 +17,7 @@ mod flake;
 mod suggestions;
 mod text;
 
-use fix::File;
+use fix::{File, Fix};
 
 use super::analysis::{Analysis, FileContext, FileKind};
 use super::diagnostics::code::{Code, Diagnostic, DiagnosticData, DiagnosticsConfig};
@@ -67,16 +67,7 @@ pub fn data_fixes(analysis: &Analysis, code: Code, range: TextRange, data: &Diag
             suggestions::did_you_mean(&file, range, missing, suggestions)
         }
     };
-    fixes
-        .into_iter()
-        .map(|fix| Action {
-            title: fix.title,
-            kind: ActionKind::QuickFix,
-            edits: fix.edits,
-            fixes: Some((code, range)),
-            preferred: fix.preferred,
-        })
-        .collect()
+    quick_fixes(fixes, code, range)
 }
 
 /// The fixes for one diagnostic.
@@ -95,13 +86,18 @@ fn fixes(file: &File, diag: &Diagnostic) -> Vec<Action> {
         code if code.is_deprecated() => flake::deprecated_output(file, diag.range),
         _ => Vec::new(),
     };
+    quick_fixes(fixes, diag.code, diag.range)
+}
+
+/// Fixes as quick-fix actions for the diagnostic `code` at `range`.
+fn quick_fixes(fixes: Vec<Fix>, code: Code, range: TextRange) -> Vec<Action> {
     fixes
         .into_iter()
         .map(|fix| Action {
             title: fix.title,
             kind: ActionKind::QuickFix,
             edits: fix.edits,
-            fixes: Some((diag.code, diag.range)),
+            fixes: Some((code, range)),
             preferred: fix.preferred,
         })
         .collect()
