@@ -63,7 +63,13 @@ fn updating_flake_lock_shows_its_own_progress_whose_cancel_stops_it() {
     let started = dir.0.join("lock-started");
     let hanging = dir.script(
         "hanging-nix",
-        &format!("case \"$*\" in *\"flake lock\"*) touch '{}';; esac\nexec sleep 600", started.display()),
+        // Only the update hangs; anything else asked of this Nix (its version, …) is the real
+        // one's answer, so no process is left sleeping when the test ends.
+        &format!(
+            "case \"$*\" in *\"flake lock\"*) touch '{}'; exec sleep 600;; esac\nexec '{}' \"$@\"",
+            started.display(),
+            real_nix.display()
+        ),
     );
     let mut server = server(&dir.0, real_nix.to_str().unwrap(), &hanging);
 
