@@ -158,7 +158,11 @@ fn a_damaged_cache_entry_is_rebuilt() {
     let (first, ok) = project.json(&[]);
     assert!(ok, "{first}");
     let entries = project.dir.join("cache/flake-lsp/env");
-    let entry = std::fs::read_dir(&entries).unwrap().next().unwrap().unwrap().path().join("entry.json");
+    let entry = std::fs::read_dir(&entries)
+        .unwrap()
+        .map(|e| e.unwrap().path().join("entry.json"))
+        .find(|p| p.is_file())
+        .unwrap();
     let text = std::fs::read(&entry).unwrap();
     std::fs::write(&entry, &text[..text.len() / 3]).unwrap();
     let (again, ok) = project.json(&[]);
@@ -167,6 +171,80 @@ fn a_damaged_cache_entry_is_rebuilt() {
     assert_eq!(again["set"]["FROM_HOOK"], "1");
     let (third, _) = project.json(&[]);
     assert_eq!(third["fromCache"], true, "and cached again");
+}
+
+/// A `nix` that records each run (its arguments, one line) in `calls`, then runs `real`; put
+/// in place as installers do, a new file renamed over the old.
+fn recording_nix(at: &Path, real: &Path, calls: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(at.parent().unwrap()).unwrap();
+    let new = at.with_extension("new");
+    let script = format!(
+        "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
+        calls.display(),
+        real.display()
+    );
+    std::fs::write(&new, script).unwrap();
+    std::fs::set_permissions(&new, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::rename(&new, at).unwrap();
+}
+
+/// What the recording `nix` was asked since the last call.
+fn take_calls(calls: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(calls).unwrap_or_default();
+    let _ = std::fs::remove_file(calls);
+    text.lines().map(str::to_string).collect()
+}
+
+/// An unchanged project is answered from the cache without starting Nix at all: Nix's version
+/// (part of the cache key) is remembered with its binary's stamp. A replaced binary is asked
+/// again; one that is another version makes the entry stale.
+#[test]
+fn a_fresh_cached_env_starts_no_nix() {
+    let nixes = nixes();
+    let Some(real) = nixes.first() else { return };
+    let tools = std::env::temp_dir().join(format!("flake-lsp-recording-nix-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tools);
+    let (nix, calls) = (tools.join("bin/nix"), tools.join("calls"));
+    recording_nix(&nix, real, &calls);
+    let project = Project::with_hook("no-nix-run", &nix, "export FROM_HOOK=1");
+    let (first, ok) = project.json(&[]);
+    assert!(ok && first["fromCache"] == false, "{first}");
+    let asked = take_calls(&calls);
+    assert!(asked.iter().any(|c| c.ends_with("--version")), "realising asks Nix its version: {asked:?}");
+
+    let (cached, ok) = project.json(&[]);
+    assert!(ok && cached["state"] == "ready" && cached["fromCache"] == true, "{cached}");
+    assert_eq!(cached["set"], first["set"]);
+    let out = project.run(&["--export", "bash"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("export FROM_HOOK='1'"));
+    assert_eq!(take_calls(&calls), Vec::<String>::new(), "a fresh cache starts no nix");
+
+    // The binary replaced (the same Nix behind it): asked once, still fresh.
+    recording_nix(&nix, real, &calls);
+    let (again, _) = project.json(&[]);
+    assert_eq!(again["fromCache"], true, "{again}");
+    let asked = take_calls(&calls);
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    assert!(asked[0].ends_with("--version"), "{asked:?}");
+    project.json(&[]);
+    assert_eq!(take_calls(&calls), Vec::<String>::new());
+
+    // Another Nix version behind it: the entry is stale and realised again.
+    if let Some(other) = nixes.get(1) {
+        recording_nix(&nix, other, &calls);
+        let out = project.run(&["--json", "--trust"]);
+        let env: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", stderr(&out)));
+        assert!(out.status.success(), "{env}");
+        assert_eq!(env["fromCache"], false, "{env}");
+        assert!(stderr(&out).contains("the cached environment is stale (Nix is now 2."), "{}", stderr(&out));
+        take_calls(&calls);
+        let (cached, _) = project.json(&[]);
+        assert_eq!(cached["fromCache"], true, "{cached}");
+        assert_eq!(take_calls(&calls), Vec::<String>::new());
+    }
+    let _ = std::fs::remove_dir_all(&tools);
 }
 
 #[test]

@@ -212,7 +212,11 @@ fn a_garbage_collected_environment_is_realised_again() {
     assert_eq!(ready["state"], "ready", "{ready}");
     assert!(server.shutdown().success());
     // Collect the environment: drop its GC roots (the profile links), delete the store path.
-    let entry_dir = std::fs::read_dir(cache.join("flake-lsp/env")).unwrap().next().unwrap().unwrap().path();
+    let entry_dir = std::fs::read_dir(cache.join("flake-lsp/env"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.join("entry.json").is_file())
+        .unwrap();
     let target = std::fs::canonicalize(entry_dir.join("profile")).unwrap();
     for link in std::fs::read_dir(&entry_dir).unwrap().flatten() {
         if link.file_name().to_string_lossy().starts_with("profile") {

@@ -6,6 +6,10 @@
 //! that keeps the shell's store paths alive. An entry is used only when its key matches the
 //! files as they are now and every store path it names still exists; otherwise it is rebuilt,
 //! and meanwhile it can still be served as stale.
+//!
+//! The key holds Nix's version. Beside the entries, `nix-versions.json` remembers the version
+//! of each Nix binary asked, with the binary's [`BinaryStamp`], so that answering from the cache
+//! starts no process: Nix is asked again only when its binary changed.
 
 use std::path::{Path, PathBuf};
 
@@ -15,9 +19,17 @@ use sha2::{Digest, Sha256};
 use super::apply::EnvDiff;
 use super::python::PythonInfo;
 use super::trust::write_atomic;
+use crate::nix::BinaryStamp;
 
 /// Bumped when the entry format changes: older entries are rebuilt.
 const FORMAT: u32 = 1;
+
+/// Bumped when the format of `nix-versions.json` changes: Nix is asked again.
+const VERSIONS_FORMAT: u32 = 1;
+
+/// How many binaries `nix-versions.json` remembers (each upgrade in a profile is a new store
+/// path); the least recently asked goes first.
+const VERSIONS_KEPT: usize = 8;
 
 /// What the key is made of, besides the files' contents.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,6 +77,29 @@ pub enum Lookup {
     Invalid(String),
 }
 
+/// Nix's version as remembered for one binary.
+#[derive(Debug, PartialEq, Eq)]
+pub enum KnownVersion {
+    /// Asked before, and the binary is unchanged since.
+    Known(String),
+    /// Nix must be asked: why (never asked for this binary, the binary changed, the file of
+    /// versions is damaged or unreadable).
+    Ask(String),
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct NixVersions {
+    format: u32,
+    /// The most recently asked first.
+    binaries: Vec<RememberedNix>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct RememberedNix {
+    stamp: BinaryStamp,
+    version: String,
+}
+
 pub struct Cache {
     dir: PathBuf,
 }
@@ -105,7 +140,73 @@ impl Cache {
         self.entry_dir(root).join("realise.log")
     }
 
+    /// Where Nix's versions are remembered, for every flake.
+    pub fn nix_versions_file(&self) -> PathBuf {
+        self.dir.join("nix-versions.json")
+    }
+
+    /// The version remembered for the binary stamped `stamp`, if it has not changed since.
+    pub fn nix_version(&self, stamp: &BinaryStamp) -> KnownVersion {
+        let file = self.nix_versions_file();
+        let text = match std::fs::read(&file) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return KnownVersion::Ask(format!("no version remembered for {}", stamp.path.display()))
+            }
+            Err(e) => return KnownVersion::Ask(format!("cannot read {}: {e}", file.display())),
+        };
+        let versions: NixVersions = match serde_json::from_slice(&text) {
+            Ok(v) => v,
+            Err(e) => return KnownVersion::Ask(format!("{} is damaged: {e}", file.display())),
+        };
+        if versions.format != VERSIONS_FORMAT {
+            return KnownVersion::Ask(format!("{} has format {}", file.display(), versions.format));
+        }
+        match versions.binaries.into_iter().find(|b| b.stamp.path == stamp.path) {
+            None => KnownVersion::Ask(format!("no version remembered for {}", stamp.path.display())),
+            Some(known) => match stamp.difference(&known.stamp) {
+                None if crate::nix::NixVersion::parse(&known.version).is_some() => {
+                    KnownVersion::Known(known.version)
+                }
+                None => KnownVersion::Ask(format!(
+                    "{} is damaged: {:?} is not a version",
+                    file.display(),
+                    known.version
+                )),
+                Some(what) => KnownVersion::Ask(format!(
+                    "{} changed since Nix {} was read from it: {what}",
+                    stamp.path.display(),
+                    known.version
+                )),
+            },
+        }
+    }
+
+    /// Remembers `version` for the binary stamped `stamp` (taken before asking it, so that a
+    /// binary replaced meanwhile is asked again next time).
+    pub fn remember_nix_version(&self, stamp: &BinaryStamp, version: &str) -> std::io::Result<()> {
+        let file = self.nix_versions_file();
+        // Whatever is unreadable is dropped: it is only a memo.
+        let mut versions = std::fs::read(&file)
+            .ok()
+            .and_then(|text| serde_json::from_slice::<NixVersions>(&text).ok())
+            .filter(|v| v.format == VERSIONS_FORMAT)
+            .unwrap_or_default();
+        versions.format = VERSIONS_FORMAT;
+        versions.binaries.retain(|b| b.stamp.path != stamp.path);
+        versions.binaries.insert(0, RememberedNix { stamp: stamp.clone(), version: version.to_string() });
+        versions.binaries.truncate(VERSIONS_KEPT);
+        let text = serde_json::to_vec_pretty(&versions).map_err(std::io::Error::other)?;
+        write_atomic(&file, &text)
+    }
+
     pub fn lookup(&self, root: &Path, parts: &KeyParts) -> Lookup {
+        self.lookup_with(root, |_| parts.clone())
+    }
+
+    /// Like [`Cache::lookup`], with the key made from the entry once it is read (the shell the
+    /// entry was made for, when none is configured): the entry is read and its files hashed once.
+    pub fn lookup_with(&self, root: &Path, parts: impl FnOnce(&Entry) -> KeyParts) -> Lookup {
         let file = self.entry_dir(root).join("entry.json");
         let text = match std::fs::read(&file) {
             Ok(text) => text,
@@ -122,7 +223,8 @@ impl Cache {
         if let Some(gone) = entry.store_paths.iter().find(|p| p.symlink_metadata().is_err()) {
             return Lookup::Invalid(format!("{} was garbage-collected", gone.display()));
         }
-        if &entry.parts != parts {
+        let parts = parts(&entry);
+        if entry.parts != parts {
             let why = if entry.parts.shell != parts.shell {
                 format!("the dev shell is now {}", parts.shell)
             } else if entry.parts.nix_version != parts.nix_version {
@@ -132,13 +234,19 @@ impl Cache {
             };
             return Lookup::Stale(Box::new(entry), why);
         }
-        match entry.watched.iter().find(|w| file_digest(root, &w.path) != w.digest) {
+        let changed = entry.watched.iter().find_map(|w| {
+            let now = file_digest(root, &w.path);
+            let what = match (&w.digest, &now) {
+                (None, Some(_)) => "appeared",
+                (Some(_), None) => "was removed",
+                _ if now != w.digest => "changed",
+                _ => return None,
+            };
+            Some(format!("{} {what}", w.path.display()))
+        });
+        match changed {
             None => Lookup::Fresh(Box::new(entry)),
-            Some(changed) => {
-                let what = if changed.digest.is_none() { "appeared" } else { "changed" };
-                let why = format!("{} {what}", changed.path.display());
-                Lookup::Stale(Box::new(entry), why)
-            }
+            Some(why) => Lookup::Stale(Box::new(entry), why),
         }
     }
 
@@ -271,6 +379,100 @@ mod tests {
         f.save(vec![f.dir.join("no-such-store-path")]);
         let Lookup::Invalid(why) = f.cache.lookup(&f.root, &parts()) else { panic!("invalid") };
         assert!(why.contains("garbage-collected"), "{why}");
+    }
+
+    #[test]
+    fn a_removed_watched_file_makes_it_stale() {
+        let f = Fixture::new("removed");
+        std::fs::write(f.root.join("flake.lock"), "{}").unwrap();
+        f.save(vec![]);
+        std::fs::remove_file(f.root.join("flake.lock")).unwrap();
+        let Lookup::Stale(_, why) = f.cache.lookup(&f.root, &parts()) else { panic!("stale") };
+        assert_eq!(why, "flake.lock was removed");
+    }
+
+    #[test]
+    fn the_key_can_take_the_entrys_own_shell() {
+        let f = Fixture::new("with");
+        let entry = f.save(vec![]);
+        let lookup = f.cache.lookup_with(&f.root, |e| KeyParts { shell: e.parts.shell.clone(), ..parts() });
+        assert_eq!(lookup, Lookup::Fresh(Box::new(entry)));
+    }
+
+    fn stamp(path: &str) -> BinaryStamp {
+        BinaryStamp { path: path.into(), size: 100, modified: 1, changed: 2, inode: 3, device: 4 }
+    }
+
+    #[test]
+    fn nix_versions_are_remembered_by_binary() {
+        let f = Fixture::new("versions");
+        let nix = stamp("/usr/bin/nix");
+        let KnownVersion::Ask(why) = f.cache.nix_version(&nix) else { panic!("ask") };
+        assert_eq!(why, "no version remembered for /usr/bin/nix");
+        f.cache.remember_nix_version(&nix, "2.8.0").unwrap();
+        assert_eq!(f.cache.nix_version(&nix), KnownVersion::Known("2.8.0".into()));
+        // Another binary is remembered beside it.
+        let latest = stamp("/usr/local/bin/nix-latest");
+        f.cache.remember_nix_version(&latest, "2.34.8").unwrap();
+        assert_eq!(f.cache.nix_version(&latest), KnownVersion::Known("2.34.8".into()));
+        assert_eq!(f.cache.nix_version(&nix), KnownVersion::Known("2.8.0".into()));
+        // A profile's nix now resolving to another store path is another binary.
+        let KnownVersion::Ask(why) = f.cache.nix_version(&stamp("/nix/store/x-nix-2.24.0/bin/nix")) else {
+            panic!("ask")
+        };
+        assert!(why.starts_with("no version remembered"), "{why}");
+        // Only so many are kept.
+        for i in 0..VERSIONS_KEPT {
+            f.cache.remember_nix_version(&stamp(&format!("/nix/store/{i}-nix/bin/nix")), "2.20.0").unwrap();
+        }
+        assert!(matches!(f.cache.nix_version(&nix), KnownVersion::Ask(_)), "the oldest went");
+    }
+
+    #[test]
+    fn a_changed_nix_binary_is_asked_again() {
+        let f = Fixture::new("changed-nix");
+        let nix = stamp("/usr/bin/nix");
+        f.cache.remember_nix_version(&nix, "2.8.0").unwrap();
+        for (changed, what) in [
+            (BinaryStamp { size: 101, ..nix.clone() }, "it was modified"),
+            (BinaryStamp { modified: 5, ..nix.clone() }, "it was modified"),
+            (BinaryStamp { changed: 5, ..nix.clone() }, "its inode changed"),
+            (BinaryStamp { inode: 5, ..nix.clone() }, "it was replaced"),
+            (BinaryStamp { device: 5, ..nix.clone() }, "it was replaced"),
+        ] {
+            let KnownVersion::Ask(why) = f.cache.nix_version(&changed) else { panic!("{what}: ask") };
+            assert_eq!(why, format!("/usr/bin/nix changed since Nix 2.8.0 was read from it: {what}"));
+        }
+        // Asked again: the new stamp replaces the old.
+        let upgraded = BinaryStamp { inode: 9, ..nix.clone() };
+        f.cache.remember_nix_version(&upgraded, "2.34.8").unwrap();
+        assert_eq!(f.cache.nix_version(&upgraded), KnownVersion::Known("2.34.8".into()));
+        assert!(matches!(f.cache.nix_version(&nix), KnownVersion::Ask(_)));
+    }
+
+    #[test]
+    fn a_damaged_file_of_nix_versions_is_asked_again_and_repaired() {
+        let f = Fixture::new("damaged-versions");
+        let nix = stamp("/usr/bin/nix");
+        f.cache.remember_nix_version(&nix, "2.8.0").unwrap();
+        let file = f.cache.nix_versions_file();
+        let text = std::fs::read(&file).unwrap();
+        std::fs::write(&file, &text[..text.len() / 2]).unwrap();
+        let KnownVersion::Ask(why) = f.cache.nix_version(&nix) else { panic!("ask") };
+        assert!(why.contains("nix-versions.json is damaged"), "{why}");
+        // Valid JSON, but not a version.
+        let text = String::from_utf8(text).unwrap();
+        std::fs::write(&file, text.replace("\"2.8.0\"", "\"\"")).unwrap();
+        let KnownVersion::Ask(why) = f.cache.nix_version(&nix) else { panic!("ask") };
+        assert!(why.contains("is not a version"), "{why}");
+        std::fs::write(&file, text.replace("\"format\": 1", "\"format\": 99")).unwrap();
+        let KnownVersion::Ask(why) = f.cache.nix_version(&nix) else { panic!("ask") };
+        assert!(why.contains("has format 99"), "{why}");
+        std::fs::write(&file, "").unwrap();
+        assert!(matches!(f.cache.nix_version(&nix), KnownVersion::Ask(_)));
+        // Remembering again repairs it.
+        f.cache.remember_nix_version(&nix, "2.8.0").unwrap();
+        assert_eq!(f.cache.nix_version(&nix), KnownVersion::Known("2.8.0".into()));
     }
 
     #[test]

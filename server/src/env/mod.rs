@@ -23,7 +23,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use self::apply::{ApplyOptions, EnvDiff};
-use self::cache::{Cache, KeyParts, Lookup};
+use self::cache::{Cache, KeyParts, KnownVersion, Lookup};
 use self::python::PythonInfo;
 use self::realise::NixOptions;
 use self::trust::TrustStore;
@@ -142,11 +142,25 @@ impl Default for EnvConfig {
 /// The oldest Nix flake-lsp works with: flakes, `print-dev-env --profile`, internal-json logs.
 pub const MIN_NIX: crate::nix::NixVersion = crate::nix::NixVersion { major: 2, minor: 4, patch: 0 };
 
+/// Refuses a Nix older than [`MIN_NIX`] (or a version that is no version).
+fn check_version(nix: &Nix, version: &str) -> Result<(), String> {
+    match crate::nix::NixVersion::parse(version) {
+        Some(v) if v >= MIN_NIX => Ok(()),
+        _ => Err(format!(
+            "Nix {version} at {} is too old: flake-lsp needs Nix {MIN_NIX} or newer (flakes, print-dev-env --profile)",
+            nix.program().display()
+        )),
+    }
+}
+
 pub struct Engine {
     pub config: EnvConfig,
     cache: Cache,
     trust: TrustStore,
-    nix: OnceLock<Result<(Nix, String), String>>,
+    /// The binary, found once.
+    located: OnceLock<Result<Nix, String>>,
+    /// Its version as `nix --version` said, asked at most once.
+    asked: OnceLock<Result<String, String>>,
     system: OnceLock<Result<String, String>>,
 }
 
@@ -158,7 +172,14 @@ pub fn find_root(start: &Path) -> Option<PathBuf> {
 
 impl Engine {
     pub fn new(config: EnvConfig, cache: Cache, trust: TrustStore) -> Engine {
-        Engine { config, cache, trust, nix: OnceLock::new(), system: OnceLock::new() }
+        Engine {
+            config,
+            cache,
+            trust,
+            located: OnceLock::new(),
+            asked: OnceLock::new(),
+            system: OnceLock::new(),
+        }
     }
 
     /// With the user's cache and trust store.
@@ -180,31 +201,62 @@ impl Engine {
         &self.cache
     }
 
-    /// Nix and its version, found once.
-    fn nix(&self) -> Result<&(Nix, String), String> {
-        self.nix
-            .get_or_init(|| {
-                let nix = match &self.config.nix_path {
-                    Some(path) => Nix::at(path),
-                    None => Nix::locate().map_err(|e| e.to_string())?,
-                };
-                let version = nix.version(Duration::from_secs(30)).map_err(|e| match e {
-                    NixError::NotFound => format!(
-                        "nix was not found at {}: install Nix, or correct flakeLsp.nix.path",
-                        nix.program().display()
-                    ),
-                    other => other.to_string(),
-                })?;
-                if version < MIN_NIX {
-                    return Err(format!(
-                        "Nix {version} at {} is too old: flake-lsp needs Nix {MIN_NIX} or newer (flakes, print-dev-env --profile)",
-                        nix.program().display()
-                    ));
-                }
-                Ok((nix, version.to_string()))
+    /// The `nix` binary: the configured one, else `FLAKE_LSP_NIX`, else PATH's.
+    fn located(&self) -> Result<&Nix, String> {
+        self.located
+            .get_or_init(|| match &self.config.nix_path {
+                Some(path) => Ok(Nix::at(path)),
+                None => Nix::locate().map_err(|e| e.to_string()),
             })
             .as_ref()
             .map_err(Clone::clone)
+    }
+
+    /// Nix and its version as `nix --version` says (asked once), for realising: what is
+    /// built is keyed by what Nix says now, and the answer is remembered for [`Engine::cached`].
+    fn nix(&self) -> Result<(&Nix, &str), String> {
+        let nix = self.located()?;
+        let version = self.asked.get_or_init(|| {
+            // Stamped before asking: a binary replaced meanwhile is asked again next time.
+            let stamp = nix.stamp();
+            let version = nix.version(Duration::from_secs(30)).map_err(|e| match e {
+                NixError::NotFound => format!(
+                    "nix was not found at {}: install Nix, or correct flakeLsp.nix.path",
+                    nix.program().display()
+                ),
+                other => other.to_string(),
+            })?;
+            if let Ok(stamp) = stamp {
+                if let Err(e) = self.cache.remember_nix_version(&stamp, &version.to_string()) {
+                    log::warn!("cannot write {}: {e}", self.cache.nix_versions_file().display());
+                }
+            }
+            Ok(version.to_string())
+        });
+        let version = version.as_deref().map_err(Clone::clone)?;
+        check_version(nix, version)?;
+        Ok((nix, version))
+    }
+
+    /// Nix's version without starting it when possible: as asked already in this process,
+    /// else as remembered for this binary (unchanged since), else asked.
+    fn known_version(&self) -> Result<String, String> {
+        if self.asked.get().is_some() {
+            return self.nix().map(|(_, v)| v.to_string());
+        }
+        let nix = self.located()?;
+        let why = match nix.stamp() {
+            Ok(stamp) => match self.cache.nix_version(&stamp) {
+                KnownVersion::Known(version) => {
+                    check_version(nix, &version)?;
+                    return Ok(version);
+                }
+                KnownVersion::Ask(why) => why,
+            },
+            Err(e) => format!("cannot read {}: {e}", nix.program().display()),
+        };
+        log::info!("asking Nix its version: {why}");
+        self.nix().map(|(_, v)| v.to_string())
     }
 
     fn system(&self, nix: &Nix) -> Result<String, String> {
@@ -222,16 +274,15 @@ impl Engine {
         if !self.is_trusted(root) {
             return Some(Environment::empty(root, EnvState::Untrusted));
         }
-        let (_, version) = self.nix().ok()?;
+        let version = self.known_version().ok()?;
         let log = self.cache.log(root);
         // Which shell the entry is for: the configured one, else whatever the entry holds (it
         // was the default when it was made; a change of flake.nix makes it stale anyway).
-        let entry_shell = match self.cache.lookup(root, &self.parts(String::new(), version)) {
-            Lookup::Stale(entry, _) | Lookup::Fresh(entry) => entry.parts.shell.clone(),
-            Lookup::Missing | Lookup::Invalid(_) => return None,
-        };
-        let shell = self.config.shell.clone().unwrap_or(entry_shell);
-        match self.cache.lookup(root, &self.parts(shell, version)) {
+        let lookup = self.cache.lookup_with(root, |entry| {
+            let shell = self.config.shell.clone().unwrap_or_else(|| entry.parts.shell.clone());
+            self.parts(shell, &version)
+        });
+        match lookup {
             Lookup::Fresh(entry) => Some(Environment::from_entry(root, *entry, EnvState::Ready, log)),
             Lookup::Stale(entry, why) => {
                 let mut env = Environment::from_entry(root, *entry, EnvState::Stale, log);
@@ -437,5 +488,167 @@ fn evaluation_error(stderr: &str) -> String {
     match text.find("error:") {
         Some(i) => text[i..].trim().to_string(),
         None => text.trim().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    /// A trusted flake with a cache entry made by "Nix 2.8.0", and a stand-in `nix` that
+    /// records every run in `calls` and says the version it was written with.
+    struct Fixture {
+        dir: PathBuf,
+        root: PathBuf,
+        nix: PathBuf,
+        calls: PathBuf,
+        store_path: PathBuf,
+    }
+
+    impl Fixture {
+        fn new(tag: &str) -> Fixture {
+            let dir = std::env::temp_dir().join(format!("flake-lsp-engine-{tag}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            let root = dir.join("project");
+            std::fs::create_dir_all(&root).unwrap();
+            std::fs::write(root.join("flake.nix"), "{ outputs = _: { }; }").unwrap();
+            let store_path = dir.join("store-path");
+            std::fs::write(&store_path, "").unwrap();
+            let f = Fixture { nix: dir.join("bin/nix"), calls: dir.join("calls"), dir, root, store_path };
+            f.install_nix("2.8.0");
+            let engine = f.engine();
+            engine.trust_store().set(&f.root, Some(trust::Decision::Trusted)).unwrap();
+            let parts = KeyParts {
+                shell: "devShells.x86_64-linux.default".into(),
+                nix_version: "2.8.0".into(),
+                run_hook: true,
+            };
+            let watched = [PathBuf::from("flake.nix"), PathBuf::from("flake.lock")];
+            let mut diff = EnvDiff::default();
+            diff.set.insert("FOO".into(), "bar".into());
+            let entry = cache::new_entry(&f.root, parts, &watched, diff, None, vec![f.store_path.clone()]);
+            engine.cache().save(&f.root, &entry).unwrap();
+            f
+        }
+
+        /// A new `nix` that says `version`, put in place as installers do (a new file renamed
+        /// over the old).
+        fn install_nix(&self, version: &str) {
+            let bin = self.nix.parent().unwrap();
+            std::fs::create_dir_all(bin).unwrap();
+            let new = bin.join(".nix.new");
+            let script =
+                format!("#!/bin/sh\necho \"$*\" >> '{}'\necho 'nix (Nix) {version}'\n", self.calls.display());
+            std::fs::write(&new, script).unwrap();
+            std::fs::set_permissions(&new, std::fs::Permissions::from_mode(0o755)).unwrap();
+            std::fs::rename(&new, &self.nix).unwrap();
+        }
+
+        /// A new engine, as each `flake-lsp env` makes.
+        fn engine(&self) -> Engine {
+            let config = EnvConfig { nix_path: Some(self.nix.clone()), ..EnvConfig::default() };
+            let cache = Cache::at(self.dir.join("cache"));
+            Engine::new(config, cache, TrustStore::at(self.dir.join("trust.json")))
+        }
+
+        /// What the stand-in Nix was asked, since the last call.
+        fn take_calls(&self) -> Vec<String> {
+            let calls = std::fs::read_to_string(&self.calls).unwrap_or_default();
+            let _ = std::fs::remove_file(&self.calls);
+            calls.lines().map(str::to_string).collect()
+        }
+    }
+
+    impl Drop for Fixture {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    const ASKED: &str = "--extra-experimental-features nix-command flakes --version";
+
+    #[test]
+    fn a_fresh_cache_is_answered_without_starting_nix() {
+        let f = Fixture::new("fresh");
+        // The first time, Nix is asked its version, and it is remembered.
+        let env = f.engine().cached(&f.root).unwrap();
+        assert_eq!((env.state, env.from_cache), (EnvState::Ready, true));
+        assert_eq!(env.set["FOO"], "bar");
+        assert_eq!(f.take_calls(), [ASKED]);
+        // Then never again while nothing changes.
+        for _ in 0..2 {
+            assert_eq!(f.engine().cached(&f.root).unwrap().state, EnvState::Ready);
+        }
+        assert_eq!(f.take_calls(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_changed_nix_binary_is_asked_again() {
+        let f = Fixture::new("new-nix");
+        f.engine().cached(&f.root).unwrap();
+        f.take_calls();
+        // Upgraded: asked again, and the entry made by the older Nix is stale.
+        f.install_nix("2.34.8");
+        let env = f.engine().cached(&f.root).unwrap();
+        assert_eq!(env.state, EnvState::Stale);
+        assert_eq!(env.error.as_deref(), Some("Nix is now 2.34.8"));
+        assert_eq!(f.take_calls(), [ASKED]);
+        // The new version is remembered: not asked again.
+        assert_eq!(f.engine().cached(&f.root).unwrap().state, EnvState::Stale);
+        assert_eq!(f.take_calls(), Vec::<String>::new());
+        // Back to the older Nix, through another path (a symlink to it): asked again, fresh.
+        f.install_nix("2.8.0");
+        let link = f.dir.join("nix-link");
+        std::os::unix::fs::symlink(&f.nix, &link).unwrap();
+        let config = EnvConfig { nix_path: Some(link), ..EnvConfig::default() };
+        let engine =
+            Engine::new(config, Cache::at(f.dir.join("cache")), TrustStore::at(f.dir.join("trust.json")));
+        assert_eq!(engine.cached(&f.root).unwrap().state, EnvState::Ready);
+        assert_eq!(f.take_calls(), [ASKED]);
+    }
+
+    #[test]
+    fn a_damaged_file_of_nix_versions_is_asked_again() {
+        let f = Fixture::new("damaged");
+        let engine = f.engine();
+        engine.cached(&f.root).unwrap();
+        f.take_calls();
+        std::fs::write(engine.cache().nix_versions_file(), "{ \"format\": 1, \"binaries\": [").unwrap();
+        assert_eq!(f.engine().cached(&f.root).unwrap().state, EnvState::Ready);
+        assert_eq!(f.take_calls(), [ASKED]);
+        assert_eq!(f.engine().cached(&f.root).unwrap().state, EnvState::Ready, "repaired");
+        assert_eq!(f.take_calls(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_changed_file_or_a_collected_store_path_is_seen_without_nix() {
+        let f = Fixture::new("changed");
+        f.engine().cached(&f.root).unwrap();
+        f.take_calls();
+        std::fs::write(f.root.join("flake.lock"), "{}").unwrap();
+        let env = f.engine().cached(&f.root).unwrap();
+        assert_eq!((env.state, env.error.as_deref()), (EnvState::Stale, Some("flake.lock appeared")));
+        std::fs::remove_file(f.root.join("flake.lock")).unwrap();
+        std::fs::write(f.root.join("flake.nix"), "{ outputs = _: { x = 1; }; }").unwrap();
+        let env = f.engine().cached(&f.root).unwrap();
+        assert_eq!((env.state, env.error.as_deref()), (EnvState::Stale, Some("flake.nix changed")));
+        // Garbage-collected: nothing to serve, it must be realised again.
+        std::fs::remove_file(&f.store_path).unwrap();
+        assert_eq!(f.engine().cached(&f.root), None);
+        assert_eq!(f.take_calls(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_nix_too_old_is_refused_even_when_remembered() {
+        let f = Fixture::new("old");
+        f.install_nix("2.3.16");
+        assert_eq!(f.engine().cached(&f.root), None);
+        assert_eq!(f.take_calls(), [ASKED]);
+        let engine = f.engine();
+        assert_eq!(engine.cached(&f.root), None);
+        assert_eq!(f.take_calls(), Vec::<String>::new(), "remembered, and still refused");
+        let error = engine.nix().map(|_| ()).unwrap_err();
+        assert!(error.contains("Nix 2.3.16 at") && error.contains("is too old"), "{error}");
     }
 }

@@ -17,6 +17,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
+
 pub use builtins::DumpedBuiltin;
 pub use process::Output;
 
@@ -115,6 +117,42 @@ fn leading_number(part: &str) -> Option<u32> {
     part[..end].parse().ok()
 }
 
+/// The binary's file as it is on disk, read without starting it: its canonical path (a store
+/// path names Nix's version) and what changes when the file is replaced, rebuilt or upgraded in
+/// place (size, modification and change times, inode). Two equal stamps are the same binary, so
+/// the same version: what lets a caller remember `nix --version` instead of asking each time.
+///
+/// A wrapper script is stamped as itself: a change of the binary it starts is not seen here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BinaryStamp {
+    pub path: PathBuf,
+    pub size: u64,
+    /// Nanoseconds since the epoch.
+    pub modified: i64,
+    /// The inode's change time (also moved by `chmod`, links, `touch -d` of an old date).
+    pub changed: i64,
+    pub inode: u64,
+    pub device: u64,
+}
+
+impl BinaryStamp {
+    /// What differs from `earlier`, in words; `None` when nothing does.
+    pub fn difference(&self, earlier: &BinaryStamp) -> Option<&'static str> {
+        if self.path != earlier.path {
+            Some("it is another file")
+        } else if self.inode != earlier.inode || self.device != earlier.device {
+            Some("it was replaced")
+        } else if self.size != earlier.size || self.modified != earlier.modified {
+            Some("it was modified")
+        } else if self.changed != earlier.changed {
+            Some("its inode changed")
+        } else {
+            None
+        }
+    }
+}
+
 /// The installed `nix`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Nix {
@@ -167,6 +205,22 @@ impl Nix {
 
     pub fn program(&self) -> &Path {
         &self.program
+    }
+
+    /// The binary's [`BinaryStamp`]: symlinks resolved, one `stat`, nothing started.
+    pub fn stamp(&self) -> std::io::Result<BinaryStamp> {
+        use std::os::unix::fs::MetadataExt;
+        let path = self.program.canonicalize()?;
+        let meta = std::fs::metadata(&path)?;
+        let nanos = |secs: i64, nsec: i64| secs.saturating_mul(1_000_000_000).saturating_add(nsec);
+        Ok(BinaryStamp {
+            size: meta.size(),
+            modified: nanos(meta.mtime(), meta.mtime_nsec()),
+            changed: nanos(meta.ctime(), meta.ctime_nsec()),
+            inode: meta.ino(),
+            device: meta.dev(),
+            path,
+        })
     }
 
     /// Runs `nix <args>` with the features flake-lsp needs; the output of a successful run.
@@ -329,6 +383,46 @@ mod tests {
         assert_eq!(Nix::named(Path::new("nix"), path.clone()), Nix::at(dir.join("nix")));
         assert_eq!(Nix::named(Path::new("nix-x"), path.clone()), Nix::at("nix-x"));
         assert_eq!(Nix::resolve(Some(Path::new("/opt/nix"))).unwrap(), Nix::at("/opt/nix"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A binary rewritten, replaced or pointed at through a link: the stamp says which.
+    #[test]
+    fn stamps_change_with_the_binary() {
+        let dir = std::env::temp_dir().join(format!("flake-lsp-nix-stamp-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("nix");
+        std::fs::write(&file, "#!/bin/sh\necho 'nix (Nix) 2.8.0'\n").unwrap();
+        let nix = Nix::at(&file);
+        let first = nix.stamp().unwrap();
+        assert_eq!(first.path, file.canonicalize().unwrap());
+        assert_eq!(nix.stamp().unwrap().difference(&first), None, "unchanged");
+        // Through a symlink (a profile's bin/nix): the file it points at.
+        let link = dir.join("link");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        assert_eq!(Nix::at(&link).stamp().unwrap(), first);
+        // Rewritten in place.
+        std::fs::write(&file, "#!/bin/sh\necho 'nix (Nix) 2.34.8'\n").unwrap();
+        let rewritten = nix.stamp().unwrap();
+        assert_eq!(rewritten.difference(&first), Some("it was modified"));
+        // Its modification time set back, as a package manager that keeps times does.
+        let old = std::time::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+        std::fs::File::options().write(true).open(&file).unwrap().set_modified(old).unwrap();
+        assert_eq!(nix.stamp().unwrap().difference(&rewritten), Some("it was modified"));
+        // Replaced by another file (how installers and package managers update).
+        let new = dir.join("nix.new");
+        std::fs::write(&new, "#!/bin/sh\necho 'nix (Nix) 2.34.8'\n").unwrap();
+        let before = nix.stamp().unwrap();
+        std::fs::rename(&new, &file).unwrap();
+        assert_eq!(nix.stamp().unwrap().difference(&before), Some("it was replaced"));
+        // The link now points elsewhere (a profile switched to another Nix).
+        let other = dir.join("other-nix");
+        std::fs::write(&other, "").unwrap();
+        std::fs::remove_file(&link).unwrap();
+        std::os::unix::fs::symlink(&other, &link).unwrap();
+        assert_eq!(Nix::at(&link).stamp().unwrap().difference(&first), Some("it is another file"));
+        assert!(Nix::at(dir.join("missing")).stamp().is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
