@@ -224,8 +224,13 @@ impl Environments {
         }
         let Some(engine) = self.engine() else { return };
         self.inner.roots.insert(root.clone(), Root::default());
-        self.inner.packages.load(engine, root.clone());
-        self.start(root, false).await;
+        // Nix starts after the first diagnostics, not beside them; the caller goes on.
+        let this = self.clone();
+        tokio::spawn(async move {
+            this.inner.publisher.after_first_publish().await;
+            this.inner.packages.load(engine, root.clone());
+            this.start(root, false).await;
+        });
     }
 
     /// Makes the environment of `root` current: from the cache when fresh and `force` is off,

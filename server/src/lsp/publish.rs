@@ -121,6 +121,7 @@ impl Publisher {
             return;
         }
         inner.client.publish_diagnostics(uri.clone(), diagnostics, snapshot.version).await;
+        inner.state.start_gate.open();
         published.insert(uri, snapshot.version);
     }
 
@@ -231,6 +232,7 @@ impl Publisher {
         let Some(root) = crate::env::find_root(&path) else { return };
         let this = self.clone();
         tokio::spawn(async move {
+            this.inner.state.start_gate.wait().await;
             let flake = root.join("flake.nix");
             if path != flake && !this.flake_names(&flake, &path) {
                 return;
@@ -244,6 +246,12 @@ impl Publisher {
                 this.again(uri);
             }
         });
+    }
+
+    /// Returns once the first diagnostics were published (or a moment later at most): see
+    /// [`super::state::StartGate`].
+    pub async fn after_first_publish(&self) {
+        self.inner.state.start_gate.wait().await;
     }
 
     /// Whether flake.nix names `file` with a path literal.

@@ -146,7 +146,10 @@ impl Backend {
     /// Reads the builtins' documentation from the Nix in use, in the background.
     fn load_builtin_docs(&self) {
         let state = self.state.clone();
-        tokio::task::spawn_blocking(move || state.load_builtin_docs());
+        tokio::spawn(async move {
+            state.start_gate.wait().await;
+            let _ = tokio::task::spawn_blocking(move || state.load_builtin_docs()).await;
+        });
     }
 
     async fn apply_settings(&self, value: &Value) {

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use super::documents::Documents;
 use crate::ide::docs::BuiltinDocs;
@@ -27,6 +28,39 @@ pub struct State {
     /// Bumped per reading of the builtins' documentation: an older reading that finishes late
     /// does not replace a newer one.
     docs_generation: AtomicU64,
+    /// Opens at the first publication of diagnostics: see [`StartGate`].
+    pub start_gate: StartGate,
+}
+
+/// How long work that starts processes waits for the first diagnostics at most.
+const QUIET_START: Duration = Duration::from_millis(500);
+
+/// Work that starts processes at start-up (Nix for the builtins' documentation, the
+/// environment and the package index; git for tracking) waits until the first diagnostics are
+/// published, or [`QUIET_START`] at most: on two cores, a document opened as the editor starts
+/// otherwise waits for the CPU behind a dozen process start-ups.
+pub struct StartGate {
+    open: tokio::sync::watch::Sender<bool>,
+}
+
+impl Default for StartGate {
+    fn default() -> StartGate {
+        StartGate { open: tokio::sync::watch::Sender::new(false) }
+    }
+}
+
+impl StartGate {
+    pub fn open(&self) {
+        if !*self.open.borrow() {
+            self.open.send_replace(true);
+        }
+    }
+
+    /// Returns once the gate is open, or after [`QUIET_START`].
+    pub async fn wait(&self) {
+        let mut open = self.open.subscribe();
+        let _ = tokio::time::timeout(QUIET_START, open.wait_for(|o| *o)).await;
+    }
 }
 
 impl State {

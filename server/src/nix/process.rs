@@ -117,7 +117,9 @@ fn wait_until(child: &mut Child, deadline: Instant) -> Option<ExitStatus> {
             return None;
         }
         thread::sleep(pause.min(deadline - now));
-        pause = (pause * 2).min(Duration::from_millis(25));
+        // A short cap: an exit is seen within 5 ms (a cap of 25 ms cost a quick `nix --version`
+        // up to twice its own time), for a wake-up every 5 ms of a long evaluation.
+        pause = (pause * 2).min(Duration::from_millis(5));
     }
 }
 
