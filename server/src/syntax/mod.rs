@@ -4,6 +4,7 @@ pub mod builtins;
 pub mod line_index;
 pub mod parse;
 pub mod scope;
+pub mod tokens;
 
 pub use line_index::{LineCol, LineIndex, PositionEncoding};
 pub use parse::{parse, Parsed, SyntaxError, SyntaxErrorKind};

@@ -29,22 +29,85 @@ pub fn diagnostics_with_lock(
         out.push(Diagnostic::new(code, err.range, err.message.clone()));
     }
     let root = &analysis.root();
-    let mut skip_formals = Vec::new();
-    if let Some(flake) = analysis.flake() {
-        if let Some(outputs) = &flake.outputs {
-            skip_formals.push(outputs.text_range());
+    // On a large file the duplicates check runs on a second thread beside the others (it
+    // needs nothing but the tree); on a small one a thread would cost more than it saves.
+    std::thread::scope(|scope| {
+        let duplicates = (analysis.text().len() >= PARALLEL_FROM).then(|| {
+            let green = root.green().to_owned();
+            // Nested sets recurse: the stack of the analysis threads.
+            std::thread::Builder::new().stack_size(crate::STACK_SIZE).spawn_scoped(scope, move || {
+                let mut found = Vec::new();
+                duplicates::check(&syntax::SyntaxNode::new_root(green), &mut found);
+                found
+            })
+        });
+        others(analysis, root, lock, &mut out);
+        match duplicates {
+            Some(Ok(thread)) => match thread.join() {
+                Ok(found) => out.extend(found),
+                Err(panic) => std::panic::resume_unwind(panic),
+            },
+            // No thread to be had: here, then.
+            Some(Err(_)) | None => duplicates::check(root, &mut out),
         }
-        flake::check(flake, root, analysis.names(), &mut out);
-        if let Some(lock) = lock {
-            flake::check_lock(flake, root, lock, &mut out);
-        }
-    }
-    names::check(root, analysis.names(), &skip_formals, &mut out);
-    duplicates::check(root, &mut out);
+    });
     out.retain(|d| !config.disabled.contains(&d.code));
     out.sort_by(|a, b| {
         (a.range.start(), a.range.end(), a.code).cmp(&(b.range.start(), b.range.end(), b.code))
     });
     out.dedup();
     out
+}
+
+/// From this size of text on, the duplicates check runs on a thread of its own.
+const PARALLEL_FROM: usize = 256 * 1024;
+
+/// Every check but the duplicates one.
+fn others(
+    analysis: &Analysis,
+    root: &syntax::SyntaxNode,
+    lock: Option<&crate::flake::lock::FlakeLock>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let mut skip_formals = Vec::new();
+    if let Some(flake) = analysis.flake() {
+        if let Some(outputs) = &flake.outputs {
+            skip_formals.push(outputs.text_range());
+        }
+        flake::check(flake, root, analysis.names(), out);
+        if let Some(lock) = lock {
+            flake::check_lock(flake, root, lock, out);
+        }
+    }
+    names::check(root, analysis.names(), &skip_formals, out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file large enough for the duplicates check to run on its own thread gets the same
+    /// diagnostics, in the same order, as the same checks run one after another.
+    #[test]
+    fn the_duplicates_thread_finds_what_the_serial_checks_find() {
+        let mut text = String::from("let unused = 1; in {\n");
+        let mut i = 0;
+        while text.len() < PARALLEL_FROM + 1024 {
+            text.push_str(&format!("  a{i} = {{ x = 1; }}; a{i}.x = 2; b{i} = with {{ }}; 1;\n"));
+            i += 1;
+        }
+        text.push_str("}\n");
+        let analysis = Analysis::of(&text, FileKind::Nix);
+        let found = diagnostics_for(&analysis, &DiagnosticsConfig::default());
+        let mut serial = Vec::new();
+        others(&analysis, &analysis.root(), None, &mut serial);
+        duplicates::check(&analysis.root(), &mut serial);
+        serial.sort_by(|a, b| {
+            (a.range.start(), a.range.end(), a.code).cmp(&(b.range.start(), b.range.end(), b.code))
+        });
+        serial.dedup();
+        assert_eq!(found, serial);
+        assert_eq!(found.iter().filter(|d| d.code == Code::DuplicatedAttribute).count(), i);
+        assert!(found.iter().any(|d| d.code == Code::UnusedBinding));
+    }
 }

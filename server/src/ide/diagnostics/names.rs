@@ -35,28 +35,22 @@ pub(super) fn check(
             _ => {}
         }
     }
-    for token in root.descendants_with_tokens().filter_map(|e| e.into_token()) {
-        match token.kind() {
-            TOKEN_URI => out.push(Diagnostic::new(
-                Code::DeprecatedUriLiteral,
-                token.text_range(),
-                format!("URL literals are deprecated: write \"{}\"", token.text()),
-            )),
-            TOKEN_INTEGER if token.text().parse::<i64>().is_err() => out.push(Diagnostic::new(
-                Code::InvalidLiteral,
-                token.text_range(),
-                format!("integer `{}` is too large for Nix (64-bit signed)", token.text()),
-            )),
-            TOKEN_FLOAT if !token.text().parse::<f64>().is_ok_and(f64::is_finite) => {
-                out.push(Diagnostic::new(
-                    Code::InvalidLiteral,
-                    token.text_range(),
-                    format!("float `{}` is out of range", token.text()),
-                ))
-            }
-            _ => {}
+    crate::syntax::tokens::for_each_token(root, |kind, text, range| match kind {
+        TOKEN_URI => out.push(Diagnostic::new(
+            Code::DeprecatedUriLiteral,
+            range,
+            format!("URL literals are deprecated: write \"{text}\""),
+        )),
+        TOKEN_INTEGER if text.parse::<i64>().is_err() => out.push(Diagnostic::new(
+            Code::InvalidLiteral,
+            range,
+            format!("integer `{text}` is too large for Nix (64-bit signed)"),
+        )),
+        TOKEN_FLOAT if !text.parse::<f64>().is_ok_and(f64::is_finite) => {
+            out.push(Diagnostic::new(Code::InvalidLiteral, range, format!("float `{text}` is out of range")))
         }
-    }
+        _ => {}
+    });
 }
 
 fn unused(names: &NameResolution, skip_formals_of: &[TextRange], out: &mut Vec<Diagnostic>) {

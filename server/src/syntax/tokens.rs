@@ -1,0 +1,67 @@
+//! Every token of a tree, read from its green tree: a check that looks at tokens one by one
+//! (their kind, text and place) walks here instead of with rowan's cursors, which allocate and
+//! free a node per step. On a 6 MB file one walk of either kind is the difference between
+//! about 15 ms and 90 ms (docs/performance.md).
+
+use rnix::NixLanguage;
+use rowan::{Language, NodeOrToken};
+
+use super::{SyntaxKind, SyntaxNode, TextRange, TextSize};
+
+/// Calls `f` with each token under `root`, in text order: its kind, text and range.
+pub fn for_each_token(root: &SyntaxNode, mut f: impl FnMut(SyntaxKind, &str, TextRange)) {
+    let green = root.green();
+    let mut offset = root.text_range().start();
+    // The children still to visit of each node on the way down.
+    let mut stack = vec![green.children()];
+    while let Some(children) = stack.last_mut() {
+        match children.next() {
+            None => {
+                stack.pop();
+            }
+            Some(NodeOrToken::Node(node)) => stack.push(node.children()),
+            Some(NodeOrToken::Token(token)) => {
+                let len: TextSize = token.text_len();
+                f(NixLanguage::kind_from_raw(token.kind()), token.text(), TextRange::at(offset, len));
+                offset += len;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The same tokens, kinds, texts and ranges as rowan's own walk, on a file with every kind
+    /// of nesting and a syntax error.
+    #[test]
+    fn agrees_with_rowan() {
+        let texts = [
+            "{ a = 1; b = [ \"x${toString a}\" ./p/${a} ]; c = { x }: x; } # end\n",
+            "let é = ''\n  ${1}\n''; in (é",
+            "",
+        ];
+        for text in texts {
+            let root = crate::syntax::parse(text).root;
+            let mut ours = Vec::new();
+            for_each_token(&root, |kind, text, range| ours.push((kind, text.to_string(), range)));
+            let rowan: Vec<_> = root
+                .descendants_with_tokens()
+                .filter_map(|e| e.into_token())
+                .map(|t| (t.kind(), t.text().to_string(), t.text_range()))
+                .collect();
+            assert_eq!(ours, rowan, "{text:?}");
+        }
+    }
+
+    /// A subtree's tokens are at their places in the file.
+    #[test]
+    fn a_subtree_starts_where_it_is() {
+        let root = crate::syntax::parse("[ 1 (2) ]").root;
+        let paren = root.descendants().find(|n| n.kind() == SyntaxKind::NODE_PAREN).unwrap();
+        let mut seen = Vec::new();
+        for_each_token(&paren, |_, text, range| seen.push((text.to_string(), u32::from(range.start()))));
+        assert_eq!(seen, [("(".to_string(), 4), ("2".to_string(), 5), (")".to_string(), 6)]);
+    }
+}
