@@ -7,13 +7,16 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use dashmap::DashMap;
-use tower_lsp::lsp_types::{MessageType, Url};
+use tower_lsp::lsp_types::{self as lsp, MessageType, Url};
 use tower_lsp::Client;
 
 use super::convert;
 use super::documents::Snapshot;
 use super::state::State;
 use crate::ide::{self, ExternalDiagnostic, Outside};
+
+/// Documents up to this size are analysed on the task that publishes them.
+const INLINE_UP_TO: usize = 64 * 1024;
 use crate::vcs::Tracking;
 
 /// Who found diagnostics outside the text: each replaces only its own.
@@ -83,22 +86,31 @@ impl Publisher {
         let lock = inner.state.documents.lock_beside(&snapshot);
         let outside = self.outside(&snapshot);
         let snap = snapshot.clone();
-        let computed = tokio::task::spawn_blocking(move || {
+        let work = move || -> Vec<lsp::Diagnostic> {
             let found = ide::diagnostics::with_outside(&snap.analysis(), &config, lock.as_deref(), &outside);
             found
                 .iter()
                 .map(|d| convert::diagnostic(&snap.uri, &snap.line_index, &snap.text, d, enc))
                 .collect()
-        })
-        .await;
-        let diagnostics = match computed {
-            Ok(d) => d,
-            Err(err) => {
-                let message = if err.is_panic() {
+        };
+        // A small document is analysed in well under a millisecond: here, without the hop to a
+        // blocking thread and back (the first one also starts that thread). The runtime's
+        // threads have the analysis stack.
+        let computed = if snapshot.text.len() <= INLINE_UP_TO {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
+                .map_err(|panic| super::ordered::panic_message(&panic))
+        } else {
+            tokio::task::spawn_blocking(work).await.map_err(|err| {
+                if err.is_panic() {
                     super::ordered::panic_message(&err.into_panic())
                 } else {
                     err.to_string()
-                };
+                }
+            })
+        };
+        let diagnostics = match computed {
+            Ok(d) => d,
+            Err(message) => {
                 log::error!("analysis of {uri} failed: {message}");
                 inner
                     .client
