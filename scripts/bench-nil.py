@@ -7,12 +7,13 @@ usage: scripts/bench-nil.py [--runs N] [--only NAME] [FLAKE_LSP [NIL]]
 
 The inputs are written to target/bench-nil/: the three seed flakes and the 700-line flake
 (each as flake.nix in its own directory, so both servers treat it as a flake) and a file of
-more than 5 MB made of the repository's own Nix code (each fixture, seed and benchmark flake
-as one attribute of a set, over and over: real modules, not one generated shape). Each input
+more than 5 MB of real modules (the seeds, the 700-line flake and the test fixtures written as
+real code, each as one attribute of a set, over and over), checked with `nix-instantiate
+--parse` when it is there. Each input
 is measured `--runs` times per server, the servers alternating; the medians and the ratio
 flake-lsp ÷ nil are printed (lower is better for us). Benchmarks only: nothing asserts a time.
 """
-import argparse, os, statistics, sys, time
+import argparse, os, statistics, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.environ.get("FLAKE_LSP_SHARED", os.path.join(os.path.dirname(ROOT), "shared"))
@@ -30,28 +31,20 @@ METRICS = [
 ]
 
 
-def valid_modules():
-    """The repository's Nix files that Nix parses: the parse fixtures Nix accepts, the seeds,
-    the 700-line flake."""
-    files = []
-    for base in ["tests/fixtures/parse/valid", "server/benches/inputs"]:
-        d = os.path.join(ROOT, base)
-        files += [os.path.join(d, f) for f in sorted(os.listdir(d)) if f.endswith(".nix")]
-    files += [os.path.join(SHARED, "fixtures/seeds", s, "flake.nix") for s in SEEDS]
-    texts = []
-    for f in files:
-        try:
-            text = open(f, encoding="utf-8").read()
-        except UnicodeDecodeError:
-            continue  # the fixtures of bytes that are not UTF-8: not what a module looks like
-        # nor are those of control characters (a NUL ends the file for Nix)
-        if not any(ord(c) < 0x20 and c not in "\n\t" for c in text):
-            texts.append(text)
-    return texts
+def real_modules():
+    """Real Nix code: the seed flakes, the 700-line flake, and the test
+    fixtures written as real code is (the small nixpkgs, flake-utils). Not the parser's
+    fixtures, which are the language's odd corners on purpose."""
+    files = [os.path.join(SHARED, "fixtures/seeds", s, "flake.nix") for s in SEEDS]
+    files.append(os.path.join(ROOT, "server/benches/inputs/flake-700.nix"))
+    for base in ["tests/fixtures/nixpkgs", "tests/fixtures/flake-utils"]:
+        for d, _, names in sorted(os.walk(os.path.join(ROOT, base))):
+            files += [os.path.join(d, f) for f in sorted(names) if f.endswith(".nix")]
+    return [open(f, encoding="utf-8").read() for f in files]
 
 
 def large_file(path):
-    modules = valid_modules()
+    modules = real_modules()
     parts, size, i = ["{\n"], 2, 0
     while size < LARGE_BYTES:
         text = modules[i % len(modules)].strip()
@@ -84,6 +77,13 @@ def inputs(work):
     os.makedirs(d, exist_ok=True)
     large_file(os.path.join(d, "default.nix"))
     mb = os.path.getsize(os.path.join(d, "default.nix")) / 1024 / 1024
+    try:
+        parsed = subprocess.run(["nix-instantiate", "--parse", os.path.join(d, "default.nix")],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        verdict = "accepted" if parsed.returncode == 0 else "REFUSED: " + parsed.stderr.strip()[:300]
+        print(f"the large file, {mb:.1f} MB: {verdict} by nix-instantiate --parse\n")
+    except FileNotFoundError:
+        print("nix-instantiate not found: the large file was not checked\n")
     out.append((f"large ({mb:.1f} MB)", os.path.join(d, "default.nix")))
     return out
 

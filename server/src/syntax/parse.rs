@@ -122,6 +122,12 @@ impl Edited {
     }
 
     /// The edit that replaced exactly `range` of the original text.
+    /// Whether an edit lies within `range` (of the original text), ends included.
+    fn touches(&self, range: TextRange) -> bool {
+        let i = self.edits.partition_point(|e| e.at < range.start());
+        self.edits.get(i).is_some_and(|e| e.at <= range.end())
+    }
+
     fn replacement(&self, range: TextRange) -> Option<&Edit> {
         let i = self.edits.partition_point(|e| e.order() < (range.start(), true));
         self.edits.get(i).filter(|e| !e.is_insertion() && e.range() == range)
@@ -187,37 +193,50 @@ fn parse_as_nix_reads(text: &str) -> (SyntaxNode, Vec<ParseError>, Vec<SyntaxErr
 
 /// The tree of the edited text, holding the original text.
 fn with_original_text(root: &SyntaxNode, text: &str, edited: &Edited) -> SyntaxNode {
+    SyntaxNode::new_root(rebuild(root.green(), TextSize::from(0), text, edited))
+}
+
+/// `node`, which starts at `offset` in the edited text, with the original text: inserted
+/// spaces dropped, replaced tokens given back their text and kind. A subtree that no edit
+/// touches is shared as it is, so only the paths down to the few edits are built again (a
+/// rebuild of the whole tree cost as much as the parse itself on a 6 MB file).
+fn rebuild(node: &rowan::GreenNodeData, offset: TextSize, text: &str, edited: &Edited) -> rowan::GreenNode {
     use rnix::NixLanguage;
-    use rowan::{Language, NodeOrToken, WalkEvent};
-    let restored = |range: TextRange| edited.replacement(range).and_then(|e| e.kind);
-    let mut builder = rowan::GreenNodeBuilder::new();
-    for event in root.preorder_with_tokens() {
-        match event {
-            WalkEvent::Enter(NodeOrToken::Node(node)) => {
-                let mut kind = node.kind();
-                // `rec {` read for a legacy `let {`.
-                if kind == SyntaxKind::NODE_ATTR_SET
-                    && node.first_token().is_some_and(|t| {
-                        restored(edited.original_range(t.text_range())) == Some(SyntaxKind::TOKEN_LET)
-                    })
-                {
-                    kind = SyntaxKind::NODE_LEGACY_LET;
-                }
-                builder.start_node(NixLanguage::kind_to_raw(kind));
+    use rowan::{GreenToken, Language, NodeOrToken};
+    let raw = NixLanguage::kind_to_raw;
+    let mut children = Vec::with_capacity(node.children().len());
+    let mut at = offset;
+    for child in node.children() {
+        let len = child.text_len();
+        let original = edited.original_range(TextRange::at(at, len));
+        match child {
+            NodeOrToken::Node(inner) if edited.touches(original) => {
+                children.push(NodeOrToken::Node(rebuild(inner, at, text, edited)));
             }
-            WalkEvent::Leave(NodeOrToken::Node(_)) => builder.finish_node(),
-            WalkEvent::Enter(NodeOrToken::Token(token)) => {
-                let range = edited.original_range(token.text_range());
-                if range.is_empty() {
-                    continue;
+            NodeOrToken::Node(inner) => children.push(NodeOrToken::Node(inner.to_owned())),
+            // A space inserted for rnix.
+            NodeOrToken::Token(_) if original.is_empty() => {}
+            NodeOrToken::Token(token) => {
+                let kind = edited.replacement(original).and_then(|e| e.kind);
+                let was = &text[original];
+                if kind.is_none() && token.text() == was {
+                    children.push(NodeOrToken::Token(token.to_owned()));
+                } else {
+                    let kind = kind.map_or(token.kind(), raw);
+                    children.push(NodeOrToken::Token(GreenToken::new(kind, was)));
                 }
-                let kind = restored(range).unwrap_or(token.kind());
-                builder.token(NixLanguage::kind_to_raw(kind), &text[range]);
             }
-            WalkEvent::Leave(NodeOrToken::Token(_)) => {}
         }
+        at += len;
     }
-    SyntaxNode::new_root(builder.finish())
+    let mut kind = NixLanguage::kind_from_raw(node.kind());
+    // `rec {` read for a legacy `let {`.
+    let first_is_let =
+        children.iter().find_map(|c| c.as_token().map(|t| t.kind())) == Some(raw(SyntaxKind::TOKEN_LET));
+    if kind == SyntaxKind::NODE_ATTR_SET && first_is_let {
+        kind = SyntaxKind::NODE_LEGACY_LET;
+    }
+    rowan::GreenNode::new(raw(kind), children)
 }
 
 fn remap(err: &ParseError, map: impl Fn(TextRange) -> TextRange) -> ParseError {
@@ -859,6 +878,28 @@ mod tests {
         for text in ["-!", "1 + !", "f !x", "[ !x ]", "x ? !a", "x.a or !x", "-!>x", "-! x: x"] {
             assert!(!parse(text).errors.is_empty(), "{text}");
         }
+    }
+
+    /// Whatever rnix was given to read, the tree holds the file's own text, and only the parts
+    /// an edit touched were built again: every parser fixture, edited or not.
+    #[test]
+    fn the_tree_holds_the_original_text() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/parse");
+        let mut edited = 0;
+        for sub in ["valid", "invalid"] {
+            for entry in std::fs::read_dir(dir.join(sub)).unwrap() {
+                let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+                let Ok(text) = String::from_utf8(bytes) else { continue };
+                let text = text.split('\0').next().unwrap();
+                let parsed = parse(text);
+                assert_eq!(parsed.root.to_string(), text);
+                let plain = rnix::Root::parse(text).syntax();
+                if plain.green() != parsed.root.green() {
+                    edited += 1;
+                }
+            }
+        }
+        assert!(edited >= 10, "the fixtures of rnix's differences were read edited ({edited})");
     }
 
     #[test]
