@@ -36,9 +36,13 @@ pub struct Publisher {
 struct Inner {
     client: Client,
     state: Arc<State>,
-    /// The version whose diagnostics were published last, per document; behind a lock so
-    /// that an older analysis never overwrites a newer one.
-    published: tokio::sync::Mutex<HashMap<Url, Option<i32>>>,
+    /// The version whose diagnostics were published last, per document, and the ticket of
+    /// the analysis that made them; behind a lock so that an older analysis never overwrites a
+    /// newer one, of a newer version or begun later for the same one (after a change of
+    /// settings, or of what is known from outside the text).
+    published: tokio::sync::Mutex<HashMap<Url, (Option<i32>, u64)>>,
+    /// Taken by each analysis as it begins: a later one has a larger ticket.
+    tickets: std::sync::atomic::AtomicU64,
     /// The version being analysed, per document, so that a burst of edits is analysed once.
     in_flight: DashMap<Url, Option<i32>>,
     /// What realising and evaluating the flakes found, by who found it and in which file.
@@ -54,11 +58,18 @@ impl Publisher {
                 client,
                 state,
                 published: Default::default(),
+                tickets: Default::default(),
                 in_flight: Default::default(),
                 found: Default::default(),
                 tracking: Default::default(),
             }),
         }
+    }
+
+    /// Analyses the document's current text and publishes the result, on the caller's task:
+    /// for a document just opened, whose diagnostics are the first thing the user waits for.
+    pub async fn publish_now(&self, uri: Url) {
+        self.analyse_and_publish(uri).await;
     }
 
     /// Analyses the document's current text in the background and publishes the result,
@@ -81,6 +92,7 @@ impl Publisher {
         if inner.in_flight.insert(uri.clone(), snapshot.version) == Some(snapshot.version) {
             return;
         }
+        let ticket = inner.tickets.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let config = inner.state.diagnostics_config();
         let enc = inner.state.encoding();
         let lock = inner.state.documents.lock_beside(&snapshot);
@@ -129,12 +141,12 @@ impl Publisher {
         if current != Some(snapshot.version) {
             return;
         }
-        if published.get(&uri).is_some_and(|v| *v > snapshot.version) {
+        if published.get(&uri).is_some_and(|last| *last > (snapshot.version, ticket)) {
             return;
         }
         inner.client.publish_diagnostics(uri.clone(), diagnostics, snapshot.version).await;
         inner.state.start_gate.open();
-        published.insert(uri, snapshot.version);
+        published.insert(uri, (snapshot.version, ticket));
     }
 
     /// What is known about the document from outside its text.

@@ -172,8 +172,10 @@ impl Backend {
                 self.client.show_message(MessageType::WARNING, message).await;
             }
             if self.state.set_diagnostics_config(config) {
+                // Again even when an analysis of the same version is under way: it may have
+                // read the settings before they changed.
                 for uri in self.state.documents.open_uris() {
-                    self.publisher.schedule(uri);
+                    self.publisher.again(uri);
                 }
             }
         }
@@ -351,7 +353,7 @@ impl LanguageServer for Backend {
 
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
         let uri = params.text_document.uri;
-        self.publisher.schedule(uri.clone());
+        self.publisher.publish_now(uri.clone()).await;
         self.publisher.check_tracking(uri.clone());
         self.evaluate_if_flake(&uri);
         self.environments.track_document(&uri).await;
