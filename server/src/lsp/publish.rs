@@ -14,10 +14,10 @@ use super::convert;
 use super::documents::Snapshot;
 use super::state::State;
 use crate::ide::{self, ExternalDiagnostic, Outside};
+use crate::vcs::Tracking;
 
 /// Documents up to this size are analysed on the task that publishes them.
 const INLINE_UP_TO: usize = 64 * 1024;
-use crate::vcs::Tracking;
 
 /// Who found diagnostics outside the text: each replaces only its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
