@@ -52,11 +52,16 @@ pub fn diagnostics_with_lock(
         }
     });
     out.retain(|d| !config.disabled.contains(&d.code));
+    in_text_order(&mut out);
+    out
+}
+
+/// Sorted by place (then code), each diagnostic once.
+fn in_text_order(out: &mut Vec<Diagnostic>) {
     out.sort_by(|a, b| {
         (a.range.start(), a.range.end(), a.code).cmp(&(b.range.start(), b.range.end(), b.code))
     });
     out.dedup();
-    out
 }
 
 /// From this size of text on, the duplicates check runs on a thread of its own.
@@ -102,10 +107,7 @@ mod tests {
         let mut serial = Vec::new();
         others(&analysis, &analysis.root(), None, &mut serial);
         duplicates::check(&analysis.root(), &mut serial);
-        serial.sort_by(|a, b| {
-            (a.range.start(), a.range.end(), a.code).cmp(&(b.range.start(), b.range.end(), b.code))
-        });
-        serial.dedup();
+        in_text_order(&mut serial);
         assert_eq!(found, serial);
         assert_eq!(found.iter().filter(|d| d.code == Code::DuplicatedAttribute).count(), i);
         assert!(found.iter().any(|d| d.code == Code::UnusedBinding));
