@@ -35,7 +35,12 @@ fi
 echo; echo "==> env: realise $project (trusting it: this runs its shellHook)"
 "$bin" env --trust "$project" "${overrides[@]}"
 echo; echo "==> env again: from the cache"
-time "$bin" env "$project" "${overrides[@]}" | head -4
+# Into a file, then its head: piped into `head`, flake-lsp may still be writing when head
+# exits and dies of SIGPIPE as Unix tools do, which pipefail would take for a failure.
+out=$(mktemp)
+time "$bin" env "$project" "${overrides[@]}" > "$out"
+head -4 "$out"
+rm -f "$out"
 
 echo
 echo "Language server: $bin   (speaks LSP on stdio; see README.md to add it to an editor)"
