@@ -11,6 +11,12 @@ export default tseslint.config(
     languageOptions: { globals: globals.node },
   },
   {
+    // The test-only reporter extension is plain CommonJS, loaded by VS Code as it is.
+    files: ['test/e2e/reporter/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: globals.node },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
