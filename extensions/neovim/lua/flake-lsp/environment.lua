@@ -36,6 +36,16 @@ function M.pristine()
   return restore, unset
 end
 
+--- The whole environment of a process started without what we applied (vim.fn.environ()
+--- with the values vim.env had before): the base a flake's variables go on.
+function M.pristine_environ()
+  local environ = vim.fn.environ()
+  for name, old in pairs(saved) do
+    environ[name] = old or nil
+  end
+  return environ
+end
+
 local function restore_env()
   for name, old in pairs(saved) do
     vim.env[name] = old or nil
