@@ -14,25 +14,45 @@ function M.setup(opts)
   end
 end
 
---- The flake_lsp client for a flake root (or the current buffer), or nil.
+--- The flake_lsp client for a flake root (default: the current buffer's flake), or nil.
 function M.client(root)
-  local env = root and require('flake-lsp.environment').for_path(root) or require('flake-lsp.environment').current()
+  local environment = require('flake-lsp.environment')
+  local env
+  if root then
+    env = environment.for_path(root, true)
+  else
+    env = environment.current()
+    root = env and env.root or environment.buffer_root()
+  end
   if env and env.client_id then
     local client = vim.lsp.get_client_by_id(env.client_id)
     if client then
       return client
     end
   end
-  local clients = vim.lsp.get_clients({ name = 'flake_lsp', bufnr = vim.api.nvim_get_current_buf() })
-  if #clients == 0 then
-    clients = vim.lsp.get_clients({ name = 'flake_lsp' })
+  local clients = vim.lsp.get_clients({ name = 'flake_lsp' })
+  if root then
+    -- The client started for that flake, though it has not reported it yet.
+    local wanted = environment.real(root)
+    for _, client in ipairs(clients) do
+      if client.root_dir and environment.real(client.root_dir) == wanted then
+        return client
+      end
+    end
   end
-  return clients[1]
+  local attached = vim.lsp.get_clients({ name = 'flake_lsp', bufnr = vim.api.nvim_get_current_buf() })
+  return attached[1] or clients[1]
 end
 
---- The flake root commands act on: the current buffer's environment, else the client's root.
+--- The flake root commands act on: the current buffer's flake (nearest flake.nix upward, as
+--- the server finds it), else the environment the buffer falls back on, else the client's root.
 function M.root()
-  local env = require('flake-lsp.environment').current()
+  local environment = require('flake-lsp.environment')
+  local root = environment.buffer_root()
+  if root then
+    return root
+  end
+  local env = environment.current()
   if env then
     return env.root
   end
@@ -120,6 +140,25 @@ end
 --- Opens a terminal in the environment, in the flake root.
 function M.terminal(root)
   return require('flake-lsp.terminal').open({ root = root or M.root() })
+end
+
+--- The environment of a buffer's flake (default: the current buffer) as a whole process
+--- environment, for `env` with `clear_env`; nil when that flake has no usable environment.
+function M.environ(bufnr)
+  return require('flake-lsp.environment').environ(bufnr)
+end
+
+--- vim.system() in the environment of a buffer's flake (`opts.bufnr`, default: the current
+--- buffer), whatever vim.env holds; without one, with Neovim's own environment. `opts.env`
+--- entries still win.
+function M.system(cmd, opts, on_exit)
+  opts = vim.tbl_extend('force', {}, opts or {})
+  local environment = require('flake-lsp.environment')
+  local environ = environment.environ(opts.bufnr) or environment.pristine_environ()
+  opts.bufnr = nil
+  opts.env = vim.tbl_extend('force', environ, opts.env or {})
+  opts.clear_env = true
+  return vim.system(cmd, opts, on_exit)
 end
 
 --- Lines describing the current environment (what :FlakeEnv shows).
