@@ -713,6 +713,65 @@ if two.a.ready and two.b.ready then
     local ca = vim.lsp.get_clients({ name = 'basedpyright', bufnr = vim.fn.bufnr(two.a.root .. '/a.py') })[1]
     eq(ca.settings.python.pythonPath, two.a.venv .. '/bin/python', "flake-a's basedpyright kept its interpreter")
   end)
+
+  check('progress: each token by itself, by client; ending one leaves the others', function()
+    local a, b = two.a, two.b
+    local function progress(client, token, value)
+      vim.api.nvim_exec_autocmds('LspProgress', {
+        pattern = value.kind,
+        modeline = false,
+        data = { client_id = client.id, params = { token = token, value = value } },
+      })
+    end
+    local flake = require('flake-lsp')
+    local function titles(buf)
+      local list = {}
+      for _, p in ipairs(flake.progress(buf)) do
+        if tostring(p.token):find('^test/') then
+          table.insert(list, ('%s|%s|%s'):format(p.title, p.message or '', p.percentage or ''))
+        end
+      end
+      return list
+    end
+    vim.api.nvim_set_current_buf(a.buf)
+    -- The server's own progress (its package index) done first; nothing arrives from the
+    -- servers below, which never wait.
+    wait('the progress of the servers to end', function()
+      return #flake.progress(a.buf) == 0 and #flake.progress(b.buf) == 0
+    end)
+    progress(a.client, 'test/index', { kind = 'begin', title = 'Indexing the packages of nixpkgs', percentage = 10 })
+    progress(a.client, 'test/lock', { kind = 'begin', title = 'Updating flake.lock of flake-a' })
+    -- The same token from the other flake's server is another progress.
+    progress(b.client, 'test/index', { kind = 'begin', title = 'Realising the dev shell of flake-b', percentage = 5 })
+    progress(a.client, 'test/index', { kind = 'report', message = 'details', percentage = 50 })
+    local status = flake.status()
+    truthy(status:find('^flake: ready, '), 'the state stays ready, the work under way follows: ' .. status)
+    truthy(status:find('Indexing the packages of nixpkgs 50%', 1, true), status)
+    truthy(status:find('Updating flake.lock of flake-a', 1, true), status)
+    truthy(not status:find('Realising', 1, true), status)
+    eq(titles(a.buf), { 'Indexing the packages of nixpkgs|details|50', 'Updating flake.lock of flake-a||' }, 'flake-a')
+    eq(titles(b.buf), { 'Realising the dev shell of flake-b||5' }, 'flake-b')
+    progress(a.client, 'test/lock', { kind = 'end' })
+    eq(titles(a.buf), { 'Indexing the packages of nixpkgs|details|50' }, 'flake-a after the lock update ended')
+    truthy(flake.status():find('Indexing the packages of nixpkgs 50%', 1, true), flake.status())
+    progress(b.client, 'test/index', { kind = 'end' })
+    eq(titles(a.buf), { 'Indexing the packages of nixpkgs|details|50' }, "flake-a after flake-b's ended")
+    eq(titles(b.buf), {}, 'flake-b after its end')
+    -- While the environment is realised again (stale), the index is still not the realisation.
+    local environment = require('flake-lsp.environment')
+    local ready_a = vim.deepcopy(environment.current(a.buf))
+    local stale_a = vim.tbl_extend('force', ready_a, { state = 'stale', error = 'realising again' })
+    environment.on_notification(stale_a, { client_id = a.client.id })
+    eq(flake.status(), 'flake: stale (error), Indexing the packages of nixpkgs 50%', 'status() while stale')
+    progress(a.client, 'test/realise', { kind = 'begin', title = 'Realising the dev shell of flake-a', percentage = 30 })
+    eq(flake.status(), 'flake: stale 30% (error), Indexing the packages of nixpkgs 50%', 'status() while realising')
+    progress(a.client, 'test/index', { kind = 'end' })
+    eq(flake.status(), 'flake: stale 30% (error)', 'status() once the index ended')
+    progress(a.client, 'test/realise', { kind = 'end' })
+    environment.on_notification(ready_a, { client_id = a.client.id })
+    eq(titles(a.buf), {}, 'flake-a after all ended')
+    eq(flake.status(), 'flake: ready', 'status() at the end')
+  end)
 end
 
 check('the commands exist', function()

@@ -203,45 +203,91 @@ function M.info()
   return lines
 end
 
---- Latest progress message of the flake_lsp client (from LspProgress), or nil.
-M._progress = nil
+--- `$/progress` of the flake_lsp clients under way: client id → token → { token, title,
+--- message, percentage, seq }. Each token is tracked by itself (realising a dev shell,
+--- indexing packages, updating flake.lock) and ends by itself.
+M._progress = {}
+local progress_seq = 0
 
---- A statusline component: '' without a flake, else e.g. `flake: ready`, `flake: realising 40%`.
-function M.status()
+--- The progress under way for a buffer's flake (default: the current buffer): the entries of
+--- the client that reported its environment, in the order they began.
+function M.progress(bufnr)
+  local env = require('flake-lsp.environment').current(bufnr)
+  local id = env and env.client_id
+  local list = {}
+  for client_id in pairs(M._progress) do
+    if not vim.lsp.get_client_by_id(client_id) then
+      M._progress[client_id] = nil -- the client went away without ending them
+    end
+  end
+  for _, entry in pairs(id and M._progress[id] or {}) do
+    table.insert(list, entry)
+  end
+  table.sort(list, function(a, b)
+    return a.seq < b.seq
+  end)
+  return list
+end
+
+--- Whether a progress entry is the realisation of `env`'s dev shell (the server's title).
+local function realising(entry, env)
+  return entry.title == ('Realising the dev shell of %s'):format(vim.fs.basename(env.root))
+end
+
+--- A statusline component: '' without a flake, else e.g. `flake: ready`, `flake: realising 40%`,
+--- `flake: ready, Indexing the packages of nixpkgs 40%` (other work under way, by its title).
+function M.status(bufnr)
   local ok, env = pcall(function()
-    return require('flake-lsp.environment').current()
+    return require('flake-lsp.environment').current(bufnr)
   end)
   if not ok or not env then
     return ''
   end
   local text = 'flake: ' .. env.state
-  local p = M._progress
-  if env.state == 'realising' or (env.state == 'stale' and p) then
-    if p and p.percentage then
-      text = text .. ' ' .. p.percentage .. '%'
+  local others = {}
+  for _, p in ipairs(M.progress(bufnr)) do
+    if realising(p, env) and (env.state == 'realising' or env.state == 'stale') then
+      if p.percentage then
+        text = text .. ' ' .. p.percentage .. '%'
+      end
+    else
+      table.insert(others, (p.title or tostring(p.token)) .. (p.percentage and (' ' .. p.percentage .. '%') or ''))
     end
   end
   if env.state == 'stale' and env.error then
     text = text .. ' (error)'
   end
+  for _, other in ipairs(others) do
+    text = text .. ', ' .. other
+  end
   return text
 end
 
---- LspProgress of the flake_lsp client: kept for status().
+--- LspProgress of a flake_lsp client: each token kept for status() until its end.
 function M._on_progress(ev)
   local client = vim.lsp.get_client_by_id(ev.data.client_id)
   if not client or client.name ~= 'flake_lsp' then
     return
   end
-  local value = ev.data.params and ev.data.params.value or {}
+  local params = ev.data.params or {}
+  local token, value = params.token, params.value
+  if token == nil or type(value) ~= 'table' then
+    return
+  end
+  local of_client = M._progress[client.id] or {}
+  M._progress[client.id] = of_client
   if value.kind == 'end' then
-    M._progress = nil
+    of_client[token] = nil
   else
-    M._progress = {
-      title = value.title or (M._progress and M._progress.title),
-      message = value.message,
-      percentage = value.percentage,
-    }
+    local entry = of_client[token]
+    if value.kind == 'begin' or not entry then
+      progress_seq = progress_seq + 1
+      entry = { token = token, title = value.title, seq = progress_seq }
+      of_client[token] = entry
+    end
+    -- A report without a message or percentage keeps the last one (LSP).
+    entry.message = value.message or entry.message
+    entry.percentage = value.percentage or entry.percentage
   end
   vim.cmd('redrawstatus')
 end
