@@ -737,7 +737,8 @@ if two.a.ready and two.b.ready then
     -- The server's own progress (its package index) done first; nothing arrives from the
     -- servers below, which never wait.
     wait('the progress of the servers to end', function()
-      return #flake.progress(a.buf) == 0 and #flake.progress(b.buf) == 0
+      -- (A plugin without progress() fails below, on status().)
+      return not flake.progress or (#flake.progress(a.buf) == 0 and #flake.progress(b.buf) == 0)
     end)
     progress(a.client, 'test/index', { kind = 'begin', title = 'Indexing the packages of nixpkgs', percentage = 10 })
     progress(a.client, 'test/lock', { kind = 'begin', title = 'Updating flake.lock of flake-a' })
