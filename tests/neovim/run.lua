@@ -220,9 +220,9 @@ local function diagnostics_of(bufnr, name)
   return vim.diagnostic.get(bufnr, { namespace = vim.lsp.diagnostic.get_namespace(c.id) })
 end
 
-local function unresolved(diags)
+local function unresolved(diags, module)
   for _, d in ipairs(diags or {}) do
-    if d.message:find('Import "flakeonlypkg" could not be resolved', 1, true) then
+    if d.message:find('Import "' .. (module or 'flakeonlypkg') .. '" could not be resolved', 1, true) then
       return d
     end
   end
@@ -502,6 +502,278 @@ check('a restarted flake-lsp starts without the applied environment: the same PA
   eq(env_after(n, 'ready').fromCache, false, 'realised')
   eq(vim.env.PATH, path, 'PATH (the shell entries not prepended twice)')
 end)
+
+-- Two flakes at once ------------------------------------------------------------------------
+-- Each its own git repository (so its own flake_lsp and basedpyright), its own .venv with a
+-- package only it has, and variables only it sets.
+local function two_flake(name)
+  return ([[
+{
+  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-24.05";
+  outputs = { self, nixpkgs }:
+    let pkgs = nixpkgs.legacyPackages.x86_64-linux; in {
+      devShells.x86_64-linux.default = pkgs.mkShell {
+        packages = [ pkgs.python311 ];
+        env.FLAKE_NAME = "@N@";
+        env.ONLY_@N@ = "yes";
+        shellHook = ''
+          test -d .venv || python3 -m venv --without-pip .venv
+          source .venv/bin/activate
+          site=$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+          mkdir -p "$site/pkg@N@"
+          echo 'ANSWER = 42' > "$site/pkg@N@/__init__.py"
+        '';
+      };
+    };
+}
+]]):gsub("@N@", name)
+end
+local two = {}
+for _, name in ipairs({ 'a', 'b' }) do
+  local dir = tmp .. '/flake-' .. name
+  write(dir .. '/flake.nix', two_flake(name))
+  write(dir .. '/' .. name .. '.py', ('import pkg%s\n\nprint(pkg%s.ANSWER)\n'):format(name, name))
+  sh({ 'git', 'init', '-q' }, dir)
+  sh({ 'git', 'add', '-A' }, dir)
+  two[name] = { root = dir, venv = dir .. '/.venv' }
+end
+
+-- The :FlakeShell check above made `other` the shell of every flake_lsp started from now on;
+-- these flakes have only the default one.
+local default_shell = { flakeLsp = { environment = { shell = 'devShells.x86_64-linux.default' } } }
+vim.lsp.config('flake_lsp', { settings = default_shell, init_options = default_shell })
+
+local function opens_flake(name)
+  local f = two[name]
+  local n = #envs
+  vim.cmd.edit(f.root .. '/flake.nix')
+  f.buf = vim.api.nvim_get_current_buf()
+  wait('flake_lsp for flake-' .. name, function()
+    local c = vim.lsp.get_clients({ name = 'flake_lsp', bufnr = f.buf })[1]
+    return c and c.root_dir == f.root
+  end)
+  f.client = vim.lsp.get_clients({ name = 'flake_lsp', bufnr = f.buf })[1]
+  local function trust_prompt()
+    for _, p in ipairs(prompts) do
+      if p.opts.kind == 'flake-lsp.trust' and not p.answered and p.opts.prompt:find(f.root, 1, true) then
+        return p
+      end
+    end
+  end
+  wait('the trust prompt of flake-' .. name, trust_prompt)
+  answer(trust_prompt(), function(a)
+    return a.title == 'Trust'
+  end)
+  local function done(state)
+    return env_after(n, state, function(e)
+      return e.root == f.root
+    end)
+  end
+  wait('flake-' .. name .. ' ready', function()
+    return done('ready') or done('failed')
+  end)
+  truthy(done('ready'), 'ready, not failed: ' .. vim.inspect(done('failed')))
+  eq(done('ready').python.interpreter, f.venv .. '/bin/python', 'python.interpreter of flake-' .. name)
+  f.ready = true
+end
+
+local function shell_out(cmd)
+  return vim.trim(vim.system({ 'sh', '-c', cmd }, { text = true }):wait(30000).stdout or '')
+end
+
+check('two flakes open at once: vim.env and jobs follow the current buffer\'s flake', function()
+  opens_flake('a')
+  opens_flake('b')
+  local a, b = two.a, two.b
+  truthy(a.client.id ~= b.client.id, 'a flake_lsp client each')
+  vim.api.nvim_set_current_buf(a.buf)
+  eq(shell_out('echo "$FLAKE_NAME|$ONLY_a|$ONLY_b|$VIRTUAL_ENV"'), 'a|yes||' .. a.venv, 'vim.system in flake-a')
+  truthy(require('flake-lsp').status():find('^flake: ready'), 'status() in flake-a: ' .. require('flake-lsp').status())
+  vim.api.nvim_set_current_buf(b.buf)
+  eq(shell_out('echo "$FLAKE_NAME|$ONLY_a|$ONLY_b|$VIRTUAL_ENV"'), 'b||yes|' .. b.venv, 'vim.system in flake-b')
+  vim.api.nvim_set_current_buf(a.buf)
+  eq(vim.env.FLAKE_NAME, 'a', 'vim.env back in flake-a')
+  eq(vim.env.ONLY_b, nil, 'ONLY_b gone')
+  -- The helper runs in a buffer's flake, whatever vim.env holds.
+  local r = require('flake-lsp').system({ 'sh', '-c', 'echo "$FLAKE_NAME|$ONLY_a|$ONLY_b|$VIRTUAL_ENV"' },
+    { bufnr = b.buf, text = true }):wait(30000)
+  eq(vim.trim(r.stdout), 'b||yes|' .. b.venv, "flake-lsp's system() for flake-b's buffer from flake-a")
+end)
+
+local function terminal_vars(open)
+  open()
+  wait('the terminal', function()
+    return vim.b.flake_lsp_terminal ~= nil
+  end, 30000)
+  local buf = vim.api.nvim_get_current_buf()
+  vim.api.nvim_chan_send(vim.bo[buf].channel,
+    'echo "N=$FLAKE_NAME"; echo "A=$ONLY_a"; echo "B=$ONLY_b"; echo "V=$VIRTUAL_ENV"; echo "D=$PWD"; echo END; exit\n')
+  wait('the terminal output', function()
+    return vim.list_contains(vim.api.nvim_buf_get_lines(buf, 0, -1, false), 'END')
+  end, 30000)
+  local got = {}
+  for _, line in ipairs(vim.api.nvim_buf_get_lines(buf, 0, -1, false)) do
+    local k, v = line:match('^([NABVD])=(.*)$')
+    if k then
+      got[k] = v
+    end
+  end
+  vim.cmd('stopinsert')
+  vim.cmd('close')
+  return got
+end
+
+-- The checks below need both flakes ready (the check above opened them).
+if two.a.ready and two.b.ready then
+  check(':FlakeTerminal in each flake\'s buffer opens that flake\'s environment, nothing of the other', function()
+    local a, b = two.a, two.b
+    for _, f in ipairs({ { a, 'a' }, { b, 'b' }, { a, 'a' } }) do
+      local got = terminal_vars(function()
+        vim.api.nvim_set_current_buf(f[1].buf)
+        vim.cmd('FlakeTerminal')
+      end)
+      eq(got, { N = f[2], A = f[2] == 'a' and 'yes' or '', B = f[2] == 'b' and 'yes' or '', V = f[1].venv, D = f[1].root },
+        ':FlakeTerminal from flake-' .. f[2])
+    end
+    -- Another flake's terminal from here: the applied environment (flake-a's) does not leak in.
+    vim.api.nvim_set_current_buf(a.buf)
+    local got = terminal_vars(function()
+      require('flake-lsp').terminal(b.root)
+    end)
+    eq(got, { N = 'b', A = '', B = 'yes', V = b.venv, D = b.root }, "flake-b's terminal from flake-a's buffer")
+  end)
+
+  -- basedpyright's processes: children of this Neovim running basedpyright-langserver.
+  local function pyright_processes()
+    local found = {}
+    for name in vim.fs.dir('/proc') do
+      if name:match('^%d+$') then
+        local fd = io.open('/proc/' .. name .. '/stat', 'r')
+        local stat = fd and fd:read('*a') or ''
+        if fd then
+          fd:close()
+        end
+        local ppid = tonumber(stat:match('^%d+ %b() %S+ (%d+)'))
+        local cmd = io.open('/proc/' .. name .. '/cmdline', 'r')
+        local cmdline = cmd and cmd:read('*a') or ''
+        if cmd then
+          cmd:close()
+        end
+        if ppid == vim.fn.getpid() and cmdline:find('basedpyright-langserver', 1, true) then
+          found[tonumber(name)] = true
+        end
+      end
+    end
+    return found
+  end
+  local function environ_of(pid)
+    local fd = assert(io.open('/proc/' .. pid .. '/environ', 'r'))
+    local text = fd:read('*a')
+    fd:close()
+    local env = {}
+    for entry in text:gmatch('[^%z]+') do
+      local k, v = entry:match('^([^=]+)=(.*)$')
+      if k then
+        env[k] = v
+      end
+    end
+    return env
+  end
+
+  check('basedpyright for a .py file of each flake: that flake\'s interpreter and process environment', function()
+    vim.lsp.enable('control_pyright', false)
+    for _, name in ipairs({ 'a', 'b' }) do
+      local f = two[name]
+      local before = pyright_processes()
+      vim.cmd.edit(f.root .. '/' .. name .. '.py')
+      local buf = vim.api.nvim_get_current_buf()
+      local c
+      wait('basedpyright for flake-' .. name, function()
+        c = vim.lsp.get_clients({ name = 'basedpyright', bufnr = buf })[1]
+        return c and c.initialized
+      end, 60000)
+      eq(c.root_dir, f.root, 'its root')
+      local new = {}
+      for pid in pairs(pyright_processes()) do
+        if not before[pid] then
+          table.insert(new, pid)
+        end
+      end
+      eq(#new, 1, 'one new basedpyright process')
+      local penv = environ_of(new[1])
+      eq({ penv.FLAKE_NAME, penv.VIRTUAL_ENV }, { name, f.venv }, 'the environment basedpyright of flake-' .. name .. ' started with')
+      wait('its python.pythonPath', function()
+        return vim.tbl_get(c.settings, 'python', 'pythonPath') == f.venv .. '/bin/python'
+      end, 30000)
+      wait('basedpyright of flake-' .. name .. ' to resolve pkg' .. name, function()
+        local d = vim.diagnostic.get(buf, { namespace = vim.lsp.diagnostic.get_namespace(c.id) })
+        return not unresolved(d, 'pkg' .. name)
+      end)
+    end
+    local ca = vim.lsp.get_clients({ name = 'basedpyright', bufnr = vim.fn.bufnr(two.a.root .. '/a.py') })[1]
+    eq(ca.settings.python.pythonPath, two.a.venv .. '/bin/python', "flake-a's basedpyright kept its interpreter")
+  end)
+
+  check('progress: each token by itself, by client; ending one leaves the others', function()
+    local a, b = two.a, two.b
+    local function progress(client, token, value)
+      vim.api.nvim_exec_autocmds('LspProgress', {
+        pattern = value.kind,
+        modeline = false,
+        data = { client_id = client.id, params = { token = token, value = value } },
+      })
+    end
+    local flake = require('flake-lsp')
+    local function titles(buf)
+      local list = {}
+      for _, p in ipairs(flake.progress(buf)) do
+        if tostring(p.token):find('^test/') then
+          table.insert(list, ('%s|%s|%s'):format(p.title, p.message or '', p.percentage or ''))
+        end
+      end
+      return list
+    end
+    vim.api.nvim_set_current_buf(a.buf)
+    -- The server's own progress (its package index) done first; nothing arrives from the
+    -- servers below, which never wait.
+    wait('the progress of the servers to end', function()
+      -- (A plugin without progress() fails below, on status().)
+      return not flake.progress or (#flake.progress(a.buf) == 0 and #flake.progress(b.buf) == 0)
+    end)
+    progress(a.client, 'test/index', { kind = 'begin', title = 'Indexing the packages of nixpkgs', percentage = 10 })
+    progress(a.client, 'test/lock', { kind = 'begin', title = 'Updating flake.lock of flake-a' })
+    -- The same token from the other flake's server is another progress.
+    progress(b.client, 'test/index', { kind = 'begin', title = 'Realising the dev shell of flake-b', percentage = 5 })
+    progress(a.client, 'test/index', { kind = 'report', message = 'details', percentage = 50 })
+    local status = flake.status()
+    truthy(status:find('^flake: ready, '), 'the state stays ready, the work under way follows: ' .. status)
+    truthy(status:find('Indexing the packages of nixpkgs 50%', 1, true), status)
+    truthy(status:find('Updating flake.lock of flake-a', 1, true), status)
+    truthy(not status:find('Realising', 1, true), status)
+    eq(titles(a.buf), { 'Indexing the packages of nixpkgs|details|50', 'Updating flake.lock of flake-a||' }, 'flake-a')
+    eq(titles(b.buf), { 'Realising the dev shell of flake-b||5' }, 'flake-b')
+    progress(a.client, 'test/lock', { kind = 'end' })
+    eq(titles(a.buf), { 'Indexing the packages of nixpkgs|details|50' }, 'flake-a after the lock update ended')
+    truthy(flake.status():find('Indexing the packages of nixpkgs 50%', 1, true), flake.status())
+    progress(b.client, 'test/index', { kind = 'end' })
+    eq(titles(a.buf), { 'Indexing the packages of nixpkgs|details|50' }, "flake-a after flake-b's ended")
+    eq(titles(b.buf), {}, 'flake-b after its end')
+    -- While the environment is realised again (stale), the index is still not the realisation.
+    local environment = require('flake-lsp.environment')
+    local ready_a = vim.deepcopy(environment.current(a.buf))
+    local stale_a = vim.tbl_extend('force', ready_a, { state = 'stale', error = 'realising again' })
+    environment.on_notification(stale_a, { client_id = a.client.id })
+    eq(flake.status(), 'flake: stale (error), Indexing the packages of nixpkgs 50%', 'status() while stale')
+    progress(a.client, 'test/realise', { kind = 'begin', title = 'Realising the dev shell of flake-a', percentage = 30 })
+    eq(flake.status(), 'flake: stale 30% (error), Indexing the packages of nixpkgs 50%', 'status() while realising')
+    progress(a.client, 'test/index', { kind = 'end' })
+    eq(flake.status(), 'flake: stale 30% (error)', 'status() once the index ended')
+    progress(a.client, 'test/realise', { kind = 'end' })
+    environment.on_notification(ready_a, { client_id = a.client.id })
+    eq(titles(a.buf), {}, 'flake-a after all ended')
+    eq(flake.status(), 'flake: ready', 'status() at the end')
+  end)
+end
 
 check('the commands exist', function()
   local commands = vim.api.nvim_get_commands({})

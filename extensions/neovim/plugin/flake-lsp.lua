@@ -1,4 +1,4 @@
--- flake-lsp.nvim: user commands and two autocommands. The work happens in lua/flake-lsp/.
+-- flake-lsp.nvim: user commands and autocommands. The work happens in lua/flake-lsp/.
 if vim.g.loaded_flake_lsp then
   return
 end
@@ -50,6 +50,24 @@ vim.api.nvim_create_autocmd('LspAttach', {
   group = group,
   callback = function(ev)
     require('flake-lsp.python').on_attach(ev.data.client_id)
+  end,
+})
+-- vim.env follows the current buffer's flake; a file being read gets its flake's environment
+-- before FileType starts language servers for it, so they inherit that flake's.
+vim.api.nvim_create_autocmd('BufEnter', {
+  group = group,
+  callback = function(ev)
+    require('flake-lsp.environment').sync(ev.buf)
+  end,
+})
+vim.api.nvim_create_autocmd({ 'BufReadPre', 'BufNewFile' }, {
+  group = group,
+  callback = function(ev)
+    local environment = require('flake-lsp.environment')
+    environment.sync(ev.buf)
+    vim.schedule(function()
+      environment.sync()
+    end)
   end,
 })
 vim.api.nvim_create_autocmd('LspProgress', {

@@ -1,13 +1,15 @@
 --- The `flake/environment` notification: remembers each flake's last environment, applies the
---- usable one to vim.env (so :terminal, jobstart, vim.system and language servers started
---- later inherit it), points Python language servers at its interpreter, and reports states.
+--- one of the current buffer's flake to vim.env (so :terminal, jobstart, vim.system and
+--- language servers started later inherit it), points Python language servers at their
+--- flake's interpreter, and reports states.
 local M = {}
 
 --- root → last params of `flake/environment` (plus `client_id`)
 --- @type table<string, table>
 M.by_root = {}
---- the root whose variables are in vim.env, or nil
+--- the root whose variables are in vim.env, or nil; `applied`: that environment
 M.applied_root = nil
+M.applied = nil
 --- name → value before we changed it (false: it was unset)
 --- @type table<string, string|false>
 local saved = {}
@@ -36,12 +38,23 @@ function M.pristine()
   return restore, unset
 end
 
+--- The whole environment of a process started without what we applied (vim.fn.environ()
+--- with the values vim.env had before): the base a flake's variables go on.
+function M.pristine_environ()
+  local environ = vim.fn.environ()
+  for name, old in pairs(saved) do
+    environ[name] = old or nil
+  end
+  return environ
+end
+
 local function restore_env()
   for name, old in pairs(saved) do
     vim.env[name] = old or nil
   end
   saved = {}
   M.applied_root = nil
+  M.applied = nil
 end
 
 local function apply_env(env)
@@ -62,6 +75,7 @@ local function apply_env(env)
     end
   end
   M.applied_root = env.root
+  M.applied = env
 end
 
 local function real(path)
@@ -75,6 +89,25 @@ M.real = real
 
 local function inside(path, root)
   return path == root or vim.startswith(path, root:gsub('/$', '') .. '/')
+end
+
+--- The flake root of a path (a file or a directory), found as the server finds it: the nearest
+--- directory upward holding flake.nix. Whether or not the server reported it yet.
+function M.root_of(path)
+  if not path or path == '' then
+    return nil
+  end
+  local found = vim.fs.root(path, 'flake.nix')
+  return found and real(found)
+end
+
+--- The path a buffer stands for: its file, else (a terminal, help, no name) Neovim's cwd.
+local function buffer_path(bufnr)
+  local name = vim.api.nvim_buf_get_name(bufnr)
+  if name == '' or vim.bo[bufnr].buftype ~= '' then
+    return vim.uv.cwd(), false
+  end
+  return name, true
 end
 
 --- The known environment for a path (a file or a directory): the innermost flake root holding
@@ -101,14 +134,72 @@ function M.for_path(path, strict)
   return (count == 1 and not strict) and only or nil
 end
 
---- The environment of the current buffer (or of Neovim's cwd).
+--- The flake root of a buffer (its file's, else Neovim's cwd's), or nil outside any flake.
+function M.buffer_root(bufnr)
+  return M.root_of((buffer_path(bufnr or vim.api.nvim_get_current_buf())))
+end
+
+--- The environment of a buffer's flake (default: the current buffer; Neovim's cwd for one
+--- without a file). Inside a flake: that flake's environment, or nil when the server has not
+--- reported it (never another flake's). Outside any flake: the one holding the path, the flake
+--- inside it, else the only one known.
 function M.current(bufnr)
-  bufnr = bufnr or vim.api.nvim_get_current_buf()
-  local name = vim.api.nvim_buf_get_name(bufnr)
-  if name == '' or vim.bo[bufnr].buftype ~= '' then
-    name = vim.uv.cwd()
+  local path = buffer_path(bufnr or vim.api.nvim_get_current_buf())
+  local root = M.root_of(path)
+  if root then
+    return M.by_root[root]
   end
-  return M.for_path(name)
+  return M.for_path(path)
+end
+
+--- The variables of a buffer's flake for a process: the whole environment (for `env` with
+--- `clear_env`) without what vim.env has applied, plus that flake's `set`, minus its `unset`.
+--- nil when the flake has no usable environment.
+function M.environ(bufnr)
+  local env = M.current(bufnr)
+  if not usable(env) then
+    return nil
+  end
+  local environ = M.pristine_environ()
+  for _, name in ipairs(env.unset or {}) do
+    environ[name] = nil
+  end
+  for name, value in pairs(env.set or {}) do
+    if type(value) == 'string' then
+      environ[name] = value
+    end
+  end
+  return environ
+end
+
+--- Makes vim.env hold the environment of the flake `bufnr` (or the file `path`) is in: its
+--- environment when usable, else Neovim's own values. A buffer outside any flake, or without
+--- a file (terminal, help, no name), changes nothing: the environment applied stays.
+--- Called on BufEnter, and on BufReadPre/BufNewFile so language servers that FileType starts
+--- for a file inherit its flake's environment.
+function M.sync(bufnr, path)
+  if not config().apply_env or (not next(M.by_root) and not M.applied_root) then
+    return
+  end
+  if not path then
+    local is_file
+    path, is_file = buffer_path(bufnr or vim.api.nvim_get_current_buf())
+    if not is_file then
+      return
+    end
+  end
+  local root = M.root_of(path)
+  if not root then
+    return
+  end
+  local env = M.by_root[root]
+  if usable(env) then
+    if M.applied ~= env then
+      apply_env(env)
+    end
+  elseif M.applied_root then
+    restore_env()
+  end
 end
 
 local function short(path)
@@ -175,9 +266,14 @@ function M.on_notification(params, ctx)
   M.by_root[key] = env
 
   if config().apply_env then
-    if usable(env) then
+    local path, is_file = buffer_path(vim.api.nvim_get_current_buf())
+    if is_file and M.root_of(path) then
+      -- vim.env holds the current buffer's flake: another flake's news waits for its buffer.
+      M.sync(nil, path)
+    elseif usable(env) then
+      -- Outside any flake: the last usable environment, as with one flake.
       apply_env(env)
-    elseif M.applied_root == env.root and (env.state == 'failed' or env.state == 'untrusted') then
+    elseif M.applied_root and real(M.applied_root) == key and (env.state == 'failed' or env.state == 'untrusted') then
       restore_env()
     end
   end

@@ -14,25 +14,45 @@ function M.setup(opts)
   end
 end
 
---- The flake_lsp client for a flake root (or the current buffer), or nil.
+--- The flake_lsp client for a flake root (default: the current buffer's flake), or nil.
 function M.client(root)
-  local env = root and require('flake-lsp.environment').for_path(root) or require('flake-lsp.environment').current()
+  local environment = require('flake-lsp.environment')
+  local env
+  if root then
+    env = environment.for_path(root, true)
+  else
+    env = environment.current()
+    root = env and env.root or environment.buffer_root()
+  end
   if env and env.client_id then
     local client = vim.lsp.get_client_by_id(env.client_id)
     if client then
       return client
     end
   end
-  local clients = vim.lsp.get_clients({ name = 'flake_lsp', bufnr = vim.api.nvim_get_current_buf() })
-  if #clients == 0 then
-    clients = vim.lsp.get_clients({ name = 'flake_lsp' })
+  local clients = vim.lsp.get_clients({ name = 'flake_lsp' })
+  if root then
+    -- The client started for that flake, though it has not reported it yet.
+    local wanted = environment.real(root)
+    for _, client in ipairs(clients) do
+      if client.root_dir and environment.real(client.root_dir) == wanted then
+        return client
+      end
+    end
   end
-  return clients[1]
+  local attached = vim.lsp.get_clients({ name = 'flake_lsp', bufnr = vim.api.nvim_get_current_buf() })
+  return attached[1] or clients[1]
 end
 
---- The flake root commands act on: the current buffer's environment, else the client's root.
+--- The flake root commands act on: the current buffer's flake (nearest flake.nix upward, as
+--- the server finds it), else the environment the buffer falls back on, else the client's root.
 function M.root()
-  local env = require('flake-lsp.environment').current()
+  local environment = require('flake-lsp.environment')
+  local root = environment.buffer_root()
+  if root then
+    return root
+  end
+  local env = environment.current()
   if env then
     return env.root
   end
@@ -122,6 +142,25 @@ function M.terminal(root)
   return require('flake-lsp.terminal').open({ root = root or M.root() })
 end
 
+--- The environment of a buffer's flake (default: the current buffer) as a whole process
+--- environment, for `env` with `clear_env`; nil when that flake has no usable environment.
+function M.environ(bufnr)
+  return require('flake-lsp.environment').environ(bufnr)
+end
+
+--- vim.system() in the environment of a buffer's flake (`opts.bufnr`, default: the current
+--- buffer), whatever vim.env holds; without one, with Neovim's own environment. `opts.env`
+--- entries still win.
+function M.system(cmd, opts, on_exit)
+  opts = vim.tbl_extend('force', {}, opts or {})
+  local environment = require('flake-lsp.environment')
+  local environ = environment.environ(opts.bufnr) or environment.pristine_environ()
+  opts.bufnr = nil
+  opts.env = vim.tbl_extend('force', environ, opts.env or {})
+  opts.clear_env = true
+  return vim.system(cmd, opts, on_exit)
+end
+
 --- Lines describing the current environment (what :FlakeEnv shows).
 function M.info()
   local env = require('flake-lsp.environment').current()
@@ -164,45 +203,91 @@ function M.info()
   return lines
 end
 
---- Latest progress message of the flake_lsp client (from LspProgress), or nil.
-M._progress = nil
+--- `$/progress` of the flake_lsp clients under way: client id → token → { token, title,
+--- message, percentage, seq }. Each token is tracked by itself (realising a dev shell,
+--- indexing packages, updating flake.lock) and ends by itself.
+M._progress = {}
+local progress_seq = 0
 
---- A statusline component: '' without a flake, else e.g. `flake: ready`, `flake: realising 40%`.
-function M.status()
+--- The progress under way for a buffer's flake (default: the current buffer): the entries of
+--- the client that reported its environment, in the order they began.
+function M.progress(bufnr)
+  local env = require('flake-lsp.environment').current(bufnr)
+  local id = env and env.client_id
+  local list = {}
+  for client_id in pairs(M._progress) do
+    if not vim.lsp.get_client_by_id(client_id) then
+      M._progress[client_id] = nil -- the client went away without ending them
+    end
+  end
+  for _, entry in pairs(id and M._progress[id] or {}) do
+    table.insert(list, entry)
+  end
+  table.sort(list, function(a, b)
+    return a.seq < b.seq
+  end)
+  return list
+end
+
+--- Whether a progress entry is the realisation of `env`'s dev shell (the server's title).
+local function realising(entry, env)
+  return entry.title == ('Realising the dev shell of %s'):format(vim.fs.basename(env.root))
+end
+
+--- A statusline component: '' without a flake, else e.g. `flake: ready`, `flake: realising 40%`,
+--- `flake: ready, Indexing the packages of nixpkgs 40%` (other work under way, by its title).
+function M.status(bufnr)
   local ok, env = pcall(function()
-    return require('flake-lsp.environment').current()
+    return require('flake-lsp.environment').current(bufnr)
   end)
   if not ok or not env then
     return ''
   end
   local text = 'flake: ' .. env.state
-  local p = M._progress
-  if env.state == 'realising' or (env.state == 'stale' and p) then
-    if p and p.percentage then
-      text = text .. ' ' .. p.percentage .. '%'
+  local others = {}
+  for _, p in ipairs(M.progress(bufnr)) do
+    if realising(p, env) and (env.state == 'realising' or env.state == 'stale') then
+      if p.percentage then
+        text = text .. ' ' .. p.percentage .. '%'
+      end
+    else
+      table.insert(others, (p.title or tostring(p.token)) .. (p.percentage and (' ' .. p.percentage .. '%') or ''))
     end
   end
   if env.state == 'stale' and env.error then
     text = text .. ' (error)'
   end
+  for _, other in ipairs(others) do
+    text = text .. ', ' .. other
+  end
   return text
 end
 
---- LspProgress of the flake_lsp client: kept for status().
+--- LspProgress of a flake_lsp client: each token kept for status() until its end.
 function M._on_progress(ev)
   local client = vim.lsp.get_client_by_id(ev.data.client_id)
   if not client or client.name ~= 'flake_lsp' then
     return
   end
-  local value = ev.data.params and ev.data.params.value or {}
+  local params = ev.data.params or {}
+  local token, value = params.token, params.value
+  if token == nil or type(value) ~= 'table' then
+    return
+  end
+  local of_client = M._progress[client.id] or {}
+  M._progress[client.id] = of_client
   if value.kind == 'end' then
-    M._progress = nil
+    of_client[token] = nil
   else
-    M._progress = {
-      title = value.title or (M._progress and M._progress.title),
-      message = value.message,
-      percentage = value.percentage,
-    }
+    local entry = of_client[token]
+    if value.kind == 'begin' or not entry then
+      progress_seq = progress_seq + 1
+      entry = { token = token, title = value.title, seq = progress_seq }
+      of_client[token] = entry
+    end
+    -- A report without a message or percentage keeps the last one (LSP).
+    entry.message = value.message or entry.message
+    entry.percentage = value.percentage or entry.percentage
   end
   vim.cmd('redrawstatus')
 end

@@ -1,7 +1,8 @@
---- Python language servers follow the flake's interpreter: for pyright and basedpyright
---- (others through `python.clients`), `python.pythonPath` in the client's settings, then
---- `workspace/didChangeConfiguration`. Whether the Python server started before or after the
---- environment was ready: refresh() runs on every environment, on_attach() on every LspAttach.
+--- Python language servers follow the interpreter of their own flake (found from their root):
+--- for pyright and basedpyright (others through `python.clients`), `python.pythonPath` in the
+--- client's settings, then `workspace/didChangeConfiguration`. Whether the Python server started
+--- before or after the environment was ready: refresh() runs on every environment, on_attach()
+--- on every LspAttach.
 local M = {}
 
 --- client id → the setting's value before we changed it ({ value = … })

@@ -5,7 +5,8 @@ local M = {}
 
 --- Opens a terminal from a spec the server gave.
 function M.open_spec(spec)
-  local env = vim.fn.environ()
+  -- Neovim's own environment, not the one vim.env holds (maybe another flake's), then the spec.
+  local env = require('flake-lsp.environment').pristine_environ()
   for _, name in ipairs(spec.unset or {}) do
     env[name] = nil
   end
