@@ -19,14 +19,14 @@ import {
 } from 'vscode-languageclient/node';
 import { findServer } from './locate';
 import { ENTER_ENVIRONMENT, ENVIRONMENT, EnvironmentParams, TerminalSpec } from './protocol';
-import { ServerState } from './status';
+import { ServerState, Task, Tasks } from './status';
 
 export interface Hooks {
   /** `{ flakeLsp: … }`: the settings the server gets. */
   settings(): { flakeLsp: Record<string, unknown> };
   onEnvironment(env: EnvironmentParams): void;
-  /** A realisation's progress; undefined when it ended. */
-  onProgress(progress: { message?: string; percentage?: number } | undefined): void;
+  /** The server's work under way changed (`$/progress`, each token by itself). */
+  onProgress(tasks: Task[]): void;
   onEnterEnvironment(spec: TerminalSpec): void;
   onState(state: ServerState, error?: string): void;
 }
@@ -54,6 +54,12 @@ class ProgressUi implements StaticFeature {
 
   clear(): void {}
 
+  private readonly tasks = new Tasks();
+
+  /**
+   * One notification per token, titled with what runs ("Indexing the packages of …"), shown
+   * when the work begins; its Cancel cancels that token only.
+   */
   private track(token: ProgressToken): void {
     let reported = 0;
     let resolve: () => void = () => {};
@@ -63,22 +69,36 @@ class ProgressUi implements StaticFeature {
       if (value.kind === 'end') {
         this.log('progress: done');
         listener.dispose();
-        this.hooks.onProgress(undefined);
+        this.tasks.end(token);
+        this.hooks.onProgress(this.tasks.all());
         resolve();
         return;
       }
-      if (value.kind === 'begin') this.log(`progress: ${value.title}`);
-      const message = value.kind === 'begin' ? (value.message ?? value.title) : value.message;
       const percentage = value.percentage;
       const increment = percentage !== undefined ? Math.max(0, percentage - reported) : undefined;
       if (percentage !== undefined) reported = Math.max(reported, percentage);
-      this.hooks.onProgress({ message, percentage });
-      report({ message, increment });
+      if (value.kind === 'begin') {
+        this.log(`progress: ${value.title}`);
+        this.tasks.begin(token, value.title, value.message, percentage);
+        this.show(token, value.title, ended, (r) => (report = r));
+      } else {
+        this.tasks.report(token, value.message, percentage);
+      }
+      this.hooks.onProgress(this.tasks.all());
+      if (value.message !== undefined || increment !== undefined) report({ message: value.message, increment });
     });
+  }
+
+  private show(
+    token: ProgressToken,
+    title: string,
+    ended: Promise<void>,
+    onReport: (report: (value: { message?: string; increment?: number }) => void) => void,
+  ): void {
     void vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: 'flake-lsp', cancellable: true },
+      { location: vscode.ProgressLocation.Notification, title: `flake-lsp: ${title}`, cancellable: true },
       (progress, cancel) => {
-        report = (value) => progress.report(value);
+        onReport((value) => progress.report(value));
         cancel.onCancellationRequested(() => {
           void this.client.sendNotification(WorkDoneProgressCancelNotification.type, { token });
         });

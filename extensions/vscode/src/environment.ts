@@ -6,6 +6,16 @@
 //   (the server's PATH holds the shell's entries first, then the PATH the server inherited from
 //   us, which a terminal has already): the user's own PATH entries and whatever their shell's
 //   rc files add stay.
+// - The user's rc files run after the process is created, and most Python developers' put
+//   something first on PATH (`pyenv init`, conda, ~/.local/bin). So PATH is prepended twice:
+//   when the process is created (for shells without shell integration) and again by VS Code's
+//   shell integration script, which runs after the rc files in bash, zsh and fish
+//   (`applyAtShellIntegration`). The dev shell's entries then come first, once more; the
+//   duplicates later on PATH change nothing. Without shell integration (turned off, or a shell
+//   it does not support) the rc files' entries come first, and the status tooltip says so.
+//   Other variables are set only when the process is created: rc files seldom touch them, and
+//   the shell integration scripts pass values through `echo -e` and `read` line by line, which
+//   would mangle backslashes and newlines.
 // - A variable the environment no longer sets is dropped from the collection, so new terminals
 //   stop getting it.
 // - A variable the dev shell *unsets* cannot be removed from a terminal's environment by a
@@ -20,6 +30,14 @@ import { EnvironmentParams, flakeName } from './protocol';
 export interface Mutations {
   replace: Record<string, string>;
   prepend: Record<string, string>;
+}
+
+/** Applied when the process is created and again after the rc files (see the top). */
+export const AFTER_RC_FILES = { applyAtProcessCreation: true, applyAtShellIntegration: true };
+
+/** Whether the shell integration scripts carry `value` unchanged (no backslash, no newline). */
+export function survivesShellIntegration(value: string): boolean {
+  return !/[\\\n\r]/.test(value);
 }
 
 const PATH_LIKE = ['PATH'];
@@ -90,7 +108,9 @@ export class Applier {
       return true;
     }
     for (const [name, value] of Object.entries(mutations.replace)) collection.replace(name, value);
-    for (const [name, value] of Object.entries(mutations.prepend)) collection.prepend(name, value);
+    for (const [name, value] of Object.entries(mutations.prepend)) {
+      collection.prepend(name, value, survivesShellIntegration(value) ? AFTER_RC_FILES : undefined);
+    }
     collection.description = description(env);
     return true;
   }

@@ -16,6 +16,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.window.onDidChangeActiveTextEditor(() => c.refreshStatus()),
     vscode.workspace.onDidChangeWorkspaceFolders(() => void c.refreshFolders()),
     vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('flakeLsp.environment.extensionHost')) c.applyToExtensionHost();
       if (e.affectsConfiguration('flakeLsp.server.path')) void c.server.restart();
       else if (e.affectsConfiguration('flakeLsp')) void c.server.sendSettings();
     }),

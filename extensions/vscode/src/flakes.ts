@@ -52,6 +52,11 @@ export class Flakes {
     return root === undefined ? undefined : this.envs.get(root);
   }
 
+  /** The flake of workspace folder `folder`. */
+  rootOfFolder(folder: string): string | undefined {
+    return this.folderRoots.get(folder);
+  }
+
   /** The workspace folders whose flake is `root`. */
   foldersOf(root: string): string[] {
     return [...this.folderRoots].filter(([, r]) => r === root).map(([folder]) => folder);

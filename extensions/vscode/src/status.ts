@@ -11,14 +11,23 @@ export interface StatusInput {
   workspaceTrusted: boolean;
   /** The environment of the flake shown, when one was reported. */
   env?: EnvironmentParams;
-  /** A realisation under way: Nix's latest message and percentage. */
-  progress?: { message?: string; percentage?: number };
+  /** The server's work under way, one entry per `$/progress` token (see `Tasks`). */
+  tasks?: Task[];
   /** Why the server stopped, when it did. */
   serverError?: string;
   /** Whether the workspace has a flake at all (else there is nothing to show). */
   hasFlake: boolean;
   /** flakeLsp.environment.enable */
   enabled: boolean;
+  /** terminal.integrated.shellIntegration.enabled: whether PATH is set again after rc files. */
+  shellIntegration?: boolean;
+}
+
+/** What new terminals get, for the tooltip (environment.ts says why). */
+export function terminalsLine(shellIntegration: boolean | undefined): string {
+  return shellIntegration === false
+    ? "\nTerminals: shell integration is off (terminal.integrated.shellIntegration.enabled), so what your shell's rc files put on PATH comes before the dev shell's entries"
+    : "\nTerminals: the dev shell's PATH entries come first, set again after your shell's rc files (shell integration)";
 }
 
 export interface Presentation {
@@ -27,10 +36,69 @@ export interface Presentation {
   severity?: 'error' | 'warning';
 }
 
-function progressText(progress: StatusInput['progress']): string {
+/** One piece of the server's work: a `$/progress` token's title, latest message and percentage. */
+export interface Task {
+  title: string;
+  message?: string;
+  percentage?: number;
+}
+
+/**
+ * The server's work under way, each `$/progress` token by itself: ending one (the package
+ * index) leaves the others (a realisation) as they are.
+ */
+export class Tasks {
+  private readonly byToken = new Map<string | number, Task>();
+
+  begin(token: string | number, title: string, message?: string, percentage?: number): void {
+    this.byToken.set(token, { title, message, percentage });
+  }
+
+  report(token: string | number, message?: string, percentage?: number): void {
+    const task = this.byToken.get(token);
+    if (!task) return;
+    this.byToken.set(token, { title: task.title, message: message ?? task.message, percentage: percentage ?? task.percentage });
+  }
+
+  end(token: string | number): void {
+    this.byToken.delete(token);
+  }
+
+  all(): Task[] {
+    return [...this.byToken.values()];
+  }
+}
+
+/** The realisation of `root`'s dev shell among `tasks` (the server titles it so). */
+function realisationOf(tasks: Task[], root: string): Task | undefined {
+  return tasks.find((t) => t.title === `Realising the dev shell of ${flakeName(root)}`);
+}
+
+function progressText(progress: Task | undefined): string {
   if (!progress) return '';
   const pct = progress.percentage !== undefined ? ` ${Math.round(progress.percentage)}%` : '';
   return pct;
+}
+
+/** What a task does, shortly: "Indexing the packages of nixpkgs" → "indexing the packages". */
+export function activity(title: string): string {
+  const what = title.replace(/ of .*$/, '');
+  return what.charAt(0).toLowerCase() + what.slice(1);
+}
+
+function taskLine(task: Task): string {
+  const pct = task.percentage !== undefined ? ` (${Math.round(task.percentage)}%)` : '';
+  return `${task.title}${task.message ? `: ${task.message}` : ''}${pct}`;
+}
+
+/** Appends the work other than realising (index, lock update) to a presentation. */
+function withOtherWork(p: Presentation, others: Task[]): Presentation {
+  if (others.length === 0) return p;
+  return {
+    ...p,
+    text: `${p.text} · $(sync~spin) ${others.map((t) => activity(t.title)).join(', ')}`,
+    tooltip: `${p.tooltip}\n${others.map(taskLine).join('\n')}`,
+  };
 }
 
 /** What the status bar says (undefined: nothing to show); pure, so it is tested without VS Code. */
@@ -64,6 +132,12 @@ export function present(input: StatusInput): Presentation | undefined {
   if (!env) {
     return { text: '$(loading~spin) nix', tooltip: 'flake-lsp is starting' };
   }
+  const tasks = input.tasks ?? [];
+  const realisation = realisationOf(tasks, env.root);
+  return withOtherWork(presentEnvironment(env, realisation, terminalsLine(input.shellIntegration)), tasks.filter((t) => t !== realisation));
+}
+
+function presentEnvironment(env: EnvironmentParams, progress: Task | undefined, terminals: string): Presentation {
   const name = flakeName(env.root);
   const shell = shortShell(env.shell);
   const where = `Flake: ${env.root}${env.shell ? `\nShell: ${env.shell}` : ''}`;
@@ -71,8 +145,8 @@ export function present(input: StatusInput): Presentation | undefined {
   switch (env.state) {
     case 'realising':
       return {
-        text: `$(loading~spin) nix: realising${progressText(input.progress)}`,
-        tooltip: `Realising the dev shell of ${name}${input.progress?.message ? `: ${input.progress.message}` : ''}\n${where}${log}`,
+        text: `$(loading~spin) nix: realising${progressText(progress)}`,
+        tooltip: `Realising the dev shell of ${name}${progress?.message ? `: ${progress.message}` : ''}\n${where}${log}`,
       };
     case 'ready': {
       const py = env.python?.version ? ` · Python ${env.python.version}` : '';
@@ -80,17 +154,17 @@ export function present(input: StatusInput): Presentation | undefined {
       const broken = env.python?.broken ? `\nThe venv is broken: ${env.python.broken}` : '';
       return {
         text: `$(check) nix: ${shell}${py}`,
-        tooltip: `Dev shell ready${env.fromCache ? ' (from the cache)' : ''}\n${where}${interp}${broken}${log}`,
+        tooltip: `Dev shell ready${env.fromCache ? ' (from the cache)' : ''}\n${where}${interp}${broken}${terminals}${log}`,
         severity: env.python?.broken ? 'warning' : undefined,
       };
     }
     case 'stale': {
-      const realising = input.progress !== undefined || env.error === 'realising again';
+      const realising = progress !== undefined || env.error === 'realising again';
       return {
         text: realising
-          ? `$(loading~spin) nix: ${shell} · updating${progressText(input.progress)}`
+          ? `$(loading~spin) nix: ${shell} · updating${progressText(progress)}`
           : `$(warning) nix: ${shell} · stale`,
-        tooltip: `Stale: ${env.error ?? 'the flake changed'}. New terminals get the last good environment.\n${where}${log}`,
+        tooltip: `Stale: ${env.error ?? 'the flake changed'}. New terminals get the last good environment.\n${where}${terminals}${log}`,
         severity: realising ? undefined : 'warning',
       };
     }

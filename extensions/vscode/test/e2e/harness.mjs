@@ -192,7 +192,8 @@ export async function withCodeServer(name, vsix, out, setup, run, { keep = false
   mkdirSync(shots, { recursive: true });
   for (const f of readdirSync(shots)) if (f.endsWith('.png')) rmSync(join(shots, f)); // this run's only
   const tmp = realpathSync(mkdtempSync(join(tmpdir(), `flake-lsp-vscode-e2e-${name}-`)));
-  const dirs = Object.fromEntries(['user', 'extensions', 'home', 'cache', 'data', 'config', 'results'].map((d) => [d, join(tmp, d)]));
+  const dirs = Object.fromEntries(['user', 'extensions', 'home', 'cache', 'data', 'results'].map((d) => [d, join(tmp, d)]));
+  dirs.config = join(dirs.home, '.config'); // where fish and others look, as on a user's machine
   for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
 
   const folders = [];
@@ -217,7 +218,7 @@ export async function withCodeServer(name, vsix, out, setup, run, { keep = false
   }
   for (const [file, text] of Object.entries(setup.home ?? {})) {
     mkdirSync(dirname(join(dirs.home, file)), { recursive: true });
-    writeFileSync(join(dirs.home, file), text);
+    writeFileSync(join(dirs.home, file), text, { mode: text.startsWith('#!') ? 0o755 : 0o644 });
   }
   mkdirSync(join(dirs.user, 'User'), { recursive: true });
   writeFileSync(join(dirs.user, 'User/settings.json'), JSON.stringify({ ...QUIET_USER_SETTINGS, ...(setup.user ?? {}) }, null, 2));
@@ -279,16 +280,36 @@ export async function withCodeServer(name, vsix, out, setup, run, { keep = false
       await h.page.reload();
       await h.page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 120000 });
     },
-    /** Opens a new terminal (in `folder` when the workspace has several) and lets it start. */
-    async newTerminal(folder) {
-      await commandPalette(h.page, 'Terminal: Create New Terminal');
+    /**
+     * Opens a new terminal (in `folder` when the workspace has several; with the terminal
+     * profile named `profile`, else the default one) and lets it start.
+     */
+    async newTerminal({ folder, profile } = {}) {
+      if (profile) {
+        await commandPalette(h.page, 'Create New Terminal (With Profile)');
+        const input = h.page.locator('.quick-input-widget input');
+        await input.fill(profile);
+        const rows = h.page.locator('.quick-input-list .monaco-list-row');
+        await until(`the terminal profile ${profile}`, 15000, async () => {
+          for (let i = 0; i < (await rows.count()); i++) {
+            const label = (await rows.nth(i).locator('.label-name').first().innerText().catch(() => '')).trim();
+            if (label === profile) {
+              await rows.nth(i).click();
+              return true;
+            }
+          }
+          return false;
+        });
+      } else {
+        await commandPalette(h.page, 'Terminal: Create New Terminal');
+      }
       if (folder !== undefined) {
         // Multi-root: VS Code asks for the folder the terminal starts in.
         const row = h.page.locator('.quick-input-list .monaco-list-row').filter({ hasText: folder }).first();
         await row.waitFor({ state: 'visible', timeout: 15000 });
         await row.click();
       }
-      await until('a terminal', 30000, () => h.page.locator('.xterm').first().isVisible());
+      await until('a terminal', 30000, async () => (await h.page.locator('.xterm:visible').count()) > 0);
       await h.page.waitForTimeout(1500); // let the shell print its prompt before typing
     },
   };

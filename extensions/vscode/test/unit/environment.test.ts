@@ -1,19 +1,20 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { addedEntries, Applier, Collection, plan } from '../../src/environment';
+import type { EnvironmentVariableMutatorOptions } from 'vscode';
+import { addedEntries, AFTER_RC_FILES, Applier, Collection, plan, survivesShellIntegration } from '../../src/environment';
 import { env, HOST_PATH } from './fixtures';
 
 /** A fake `EnvironmentVariableCollection` recording its mutations. */
 class FakeCollection implements Collection {
   persistent = true;
   description: string | undefined;
-  vars = new Map<string, { type: 'replace' | 'prepend'; value: string }>();
+  vars = new Map<string, { type: 'replace' | 'prepend'; value: string; options?: EnvironmentVariableMutatorOptions }>();
   clears = 0;
-  replace(name: string, value: string): void {
-    this.vars.set(name, { type: 'replace', value });
+  replace(name: string, value: string, options?: EnvironmentVariableMutatorOptions): void {
+    this.vars.set(name, { type: 'replace', value, options });
   }
-  prepend(name: string, value: string): void {
-    this.vars.set(name, { type: 'prepend', value });
+  prepend(name: string, value: string, options?: EnvironmentVariableMutatorOptions): void {
+    this.vars.set(name, { type: 'prepend', value, options });
   }
   clear(): void {
     this.clears++;
@@ -44,6 +45,27 @@ test('applying sets the variables, a description naming flake and shell, persist
   assert.match(c.description ?? '', /flake project/);
   // Unset variables cannot be expressed; nothing is set for them.
   assert.equal(c.vars.has('GONE'), false);
+});
+
+test("PATH is prepended again after the user's rc files; other variables only at process creation", () => {
+  const c = new FakeCollection();
+  new Applier(HOST_PATH).apply(c, env());
+  assert.deepEqual(c.vars.get('PATH')?.options, AFTER_RC_FILES);
+  assert.equal(AFTER_RC_FILES.applyAtProcessCreation, true);
+  assert.equal(AFTER_RC_FILES.applyAtShellIntegration, true);
+  // Default options: at process creation only, never through the shell integration scripts.
+  assert.equal(c.vars.get('VIRTUAL_ENV')?.options, undefined);
+  assert.equal(c.vars.get('GREETING')?.options, undefined);
+});
+
+test('a PATH the shell integration scripts would mangle is set at process creation only', () => {
+  assert.equal(survivesShellIntegration('/nix/store/abc-python3/bin:/home/me/.venv/bin:'), true);
+  assert.equal(survivesShellIntegration('/odd\\dir:'), false);
+  assert.equal(survivesShellIntegration('/odd\ndir:'), false);
+  const c = new FakeCollection();
+  new Applier(HOST_PATH).apply(c, env({ set: { PATH: `/odd\\bin:${HOST_PATH}` } }));
+  assert.equal(c.vars.get('PATH')?.value, '/odd\\bin:');
+  assert.equal(c.vars.get('PATH')?.options, undefined);
 });
 
 test('the same environment again changes nothing (terminals are not marked for relaunch)', () => {

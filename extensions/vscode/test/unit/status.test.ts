@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Item, present, StatusBar } from '../../src/status';
+import { activity, Item, present, StatusBar, Tasks } from '../../src/status';
 import { env } from './fixtures';
 
 const base = { server: 'running' as const, workspaceTrusted: true, hasFlake: true, enabled: true };
@@ -19,9 +19,46 @@ test('ready: the shell and the Python version', () => {
 });
 
 test('realising: with the progress percentage and message', () => {
-  const p = must(present({ ...base, env: env({ state: 'realising', set: {}, python: null }), progress: { message: 'building python3', percentage: 42.4 } }));
+  const tasks = [{ title: 'Realising the dev shell of project', message: 'building python3', percentage: 42.4 }];
+  const p = must(present({ ...base, env: env({ state: 'realising', set: {}, python: null }), tasks }));
   assert.equal(p.text, '$(loading~spin) nix: realising 42%');
   assert.match(p.tooltip, /building python3/);
+});
+
+test('each progress token by itself: ending the index leaves the realisation', () => {
+  const tasks = new Tasks();
+  tasks.begin('r', 'Realising the dev shell of project', undefined, 10);
+  tasks.begin('i', 'Indexing the packages of nixpkgs', 'batch 1 of 4', 25);
+  tasks.report('r', 'building python3', 40);
+  tasks.end('i');
+  assert.deepEqual(tasks.all(), [{ title: 'Realising the dev shell of project', message: 'building python3', percentage: 40 }]);
+  tasks.report('gone', 'ignored');
+  assert.equal(tasks.all().length, 1);
+});
+
+test('the package index and a lock update are not shown as realising', () => {
+  const index = { title: 'Indexing the packages of nixpkgs', message: 'batch 2 of 4', percentage: 50 };
+  const lock = { title: 'Updating flake.lock of project' };
+  const ready = must(present({ ...base, env: env(), tasks: [index, lock] }));
+  assert.equal(ready.text, '$(check) nix: default · Python 3.11.9 · $(sync~spin) indexing the packages, updating flake.lock');
+  assert.match(ready.tooltip, /Indexing the packages of nixpkgs: batch 2 of 4 \(50%\)/);
+  assert.match(ready.tooltip, /Updating flake\.lock of project/);
+  assert.doesNotMatch(ready.tooltip, /Realising/);
+  // Realising one flake while the other work runs: the realisation's own percentage only.
+  const realising = { title: 'Realising the dev shell of project', percentage: 10 };
+  const both = must(present({ ...base, env: env({ state: 'realising', set: {}, python: null }), tasks: [index, realising] }));
+  assert.equal(both.text, '$(loading~spin) nix: realising 10% · $(sync~spin) indexing the packages');
+  // Another flake's realisation is not this one's.
+  const other = { title: 'Realising the dev shell of elsewhere', percentage: 90 };
+  const mine = must(present({ ...base, env: env({ state: 'realising', set: {}, python: null }), tasks: [other] }));
+  assert.match(mine.text, /^\$\(loading~spin\) nix: realising · /);
+  assert.equal(activity('Updating flake.lock of project'), 'updating flake.lock');
+});
+
+test("the tooltip says whether terminals get PATH again after the rc files", () => {
+  assert.match(must(present({ ...base, env: env() })).tooltip, /set again after your shell's rc files/);
+  const off = must(present({ ...base, env: env(), shellIntegration: false }));
+  assert.match(off.tooltip, /shell integration is off .* comes before the dev shell's entries/);
 });
 
 test('stale: why; updating while realising again', () => {
