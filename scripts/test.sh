@@ -15,6 +15,18 @@ elif ! command -v nix-instantiate >/dev/null; then
   exit 1
 fi
 
+step "zsh and fish, for the editor tests' terminals (bash is there)"
+missing=()
+for shell in zsh fish; do command -v "$shell" >/dev/null || missing+=("$shell"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "${missing[*]} missing and installing needs root: apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
 step "format"
 cargo fmt --all -- --check
 

@@ -396,6 +396,43 @@ check(':FlakeTerminal opens a terminal in the environment, in the flake root', f
   vim.cmd('close')
 end)
 
+check(':FlakeTerminal: the flake first on PATH after rc files that prepend (bash, zsh, fish)', function()
+  -- A typical Python developer's HOME: each shell's rc file puts a fake python first.
+  local home = tmp .. '/home'
+  write(home .. '/shims/python', '#!/bin/sh\necho "the rc files\' python"\n')
+  vim.uv.fs_chmod(home .. '/shims/python', 493)
+  write(home .. '/.bashrc', 'export PATH="$HOME/shims:$PATH"\n')
+  write(home .. '/.zshrc', 'export PATH="$HOME/shims:$PATH"\n')
+  write(home .. '/.config/fish/config.fish', 'set -gx PATH $HOME/shims $PATH\n')
+  local saved_home, saved_config, saved_shell = vim.env.HOME, vim.env.XDG_CONFIG_HOME, vim.o.shell
+  vim.env.HOME = home
+  vim.env.XDG_CONFIG_HOME = home .. '/.config'
+  local ok, err = pcall(function()
+    for _, shell in ipairs({ 'bash', 'zsh', 'fish' }) do
+      truthy(vim.fn.executable(shell) == 1, shell .. ' is installed (scripts/test.sh installs it)')
+      vim.o.shell = shell
+      vim.b.flake_lsp_terminal = nil
+      vim.cmd('FlakeTerminal')
+      wait('the ' .. shell .. ' terminal', function()
+        return vim.b.flake_lsp_terminal ~= nil
+      end, 30000)
+      local buf = vim.api.nvim_get_current_buf()
+      -- The same line in all three shells; short output, as the terminal wraps long lines.
+      vim.api.nvim_chan_send(vim.bo[buf].channel, [[sh -c 'if [ "$(command -v python)" = "$VIRTUAL_ENV/bin/python" ]; ]]
+        .. [[then echo P=venv; else echo "P=other $(command -v python)"; fi'; echo END; exit]] .. '\n')
+      wait('the ' .. shell .. ' terminal output', function()
+        return vim.list_contains(vim.api.nvim_buf_get_lines(buf, 0, -1, false), 'END')
+      end, 30000)
+      local lines = vim.api.nvim_buf_get_lines(buf, 0, -1, false)
+      vim.cmd('stopinsert')
+      vim.cmd('close')
+      truthy(vim.list_contains(lines, 'P=venv'), shell .. ': python is not the venv\'s:\n' .. table.concat(lines, '\n'))
+    end
+  end)
+  vim.env.HOME, vim.env.XDG_CONFIG_HOME, vim.o.shell = saved_home, saved_config, saved_shell
+  assert(ok, err)
+end)
+
 check('the "Enter environment" code action on the dev shell opens :FlakeTerminal', function()
   vim.api.nvim_set_current_buf(flake_buf)
   local line = vim.fn.search('devShells.x86_64-linux.default')
