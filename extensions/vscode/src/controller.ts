@@ -4,13 +4,14 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { Hooks, Server } from './client';
-import { decideEnvFile, dotenv, envFilePath, writeAtomically } from './envfile';
+import { decideEnvFile, dotenv, envFilePath, folderFile, writeAtomically } from './envfile';
 import { Applier, description, usable } from './environment';
 import { HostEnvironment } from './extensionHost';
 import { Flakes } from './flakes';
 import { EnvironmentParams, TerminalSpec } from './protocol';
 import { InterpreterSelector, InterpreterTarget, PythonApi, pythonExtensionTarget, settingsFileTarget } from './python';
 import { ServerState, StatusBar, Task } from './status';
+import { guardLine, MARKER, ShellKind, shellKind, switchScript } from './switchShell';
 import { openEnvironmentTerminal } from './terminal';
 
 const DISTRUSTED = 'flakeLsp.distrusted';
@@ -30,6 +31,8 @@ export class Controller implements Hooks {
   private envFileQueue = new Map<string, Promise<unknown>>();
   private readonly host = new HostEnvironment(process.env);
   private restartOffered = '';
+  /** The workspace folder of the last active editor: whose collection VS Code gives new terminals. */
+  private lastActiveFolder: string | undefined;
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.server = new Server(context, this);
@@ -84,12 +87,80 @@ export class Controller implements Hooks {
       const wf = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(folder));
       if (!wf) continue;
       const collection = this.context.environmentVariableCollection.getScoped({ workspaceFolder: wf });
-      if (this.applier.apply(collection, env)) this.log(`environment: ${env.state} for ${folder} (${env.root})`);
+      if (this.applier.apply(collection, env, { [MARKER]: folder })) this.log(`environment: ${env.state} for ${folder} (${env.root})`);
       if ((env.state === 'ready' || env.state === 'stale') && env.python) this.selectPython(wf, env);
       if (usable(env)) this.queue(this.envFileQueue, wf, () => this.writeEnvFile(wf, env), 'could not write the env file');
     }
     if (usable(env) && env.root === this.hostRoot()) this.applyToExtensionHost(env);
+    if (usable(env) && (vscode.workspace.workspaceFolders?.length ?? 0) > 1) void this.writeSwitchScripts();
     this.refreshStatus();
+  }
+
+  /** An editor became active: its folder's collection is what VS Code gives new terminals. */
+  noteActiveEditor(editor: vscode.TextEditor | undefined): void {
+    const folder = editor ? vscode.workspace.getWorkspaceFolder(editor.document.uri) : undefined;
+    if (folder) this.lastActiveFolder = folder.uri.fsPath;
+  }
+
+  /** The scripts that switch a terminal to a folder's dev shell (switchShell.ts), per folder. */
+  private switchScript(folder: string, kind: ShellKind): string {
+    const storage = (this.context.storageUri ?? this.context.globalStorageUri).fsPath;
+    return folderFile(storage, 'switch', folder, kind === 'fish' ? 'fish' : 'sh');
+  }
+
+  private async writeSwitchScripts(): Promise<void> {
+    const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+    const envs = new Map<string, EnvironmentParams>();
+    for (const folder of folders) {
+      const env = this.flakes.get(this.flakes.rootOfFolder(folder));
+      if (usable(env)) envs.set(folder, env);
+    }
+    for (const [folder, env] of envs) {
+      const others = [...envs].filter(([f]) => f !== folder).map(([, e]) => e);
+      for (const kind of ['posix', 'fish'] as const) {
+        await writeAtomically(this.switchScript(folder, kind), switchScript(kind, folder, env, others, process.env.PATH)).catch(
+          (e: unknown) => this.log(`terminals: could not write the script for ${folder}: ${String(e)}`),
+        );
+      }
+    }
+  }
+
+  /**
+   * A terminal opened in a folder other than the last active one got that other folder's
+   * dev shell (switchShell.ts says why): type the guarded line that switches it.
+   */
+  onOpenTerminal(terminal: vscode.Terminal): void {
+    if ((vscode.workspace.workspaceFolders?.length ?? 0) < 2) return;
+    const options = terminal.creationOptions as vscode.TerminalOptions;
+    // Ours ("Enter environment") and other extensions' terminals set their own environment.
+    if (!options || options.env || 'pty' in options) return;
+    const cwd = typeof options.cwd === 'string' ? options.cwd : options.cwd?.fsPath;
+    const folder = cwd ? vscode.workspace.getWorkspaceFolder(vscode.Uri.file(cwd)) : undefined;
+    if (!folder || folder.uri.fsPath === this.lastActiveFolder) return;
+    const env = this.flakes.get(this.flakes.rootOfFolder(folder.uri.fsPath));
+    if (!usable(env) || !vscode.workspace.isTrusted) return;
+    const kind = shellKind(this.terminalShell(terminal));
+    if (!kind) {
+      this.log(`terminals: ${terminal.name} in ${folder.uri.fsPath} may have another folder's dev shell; its shell is not bash, zsh or fish`);
+      return;
+    }
+    terminal.sendText(guardLine(folder.uri.fsPath, this.switchScript(folder.uri.fsPath, kind)), true);
+    this.log(`terminals: ${terminal.name} opened in ${folder.uri.fsPath}, not the last active folder: switched to its dev shell`);
+  }
+
+  /** The program a terminal runs: its own shell path, else the default profile's, else $SHELL. */
+  private terminalShell(terminal: vscode.Terminal): string | undefined {
+    const options = terminal.creationOptions as vscode.TerminalOptions;
+    if (options.shellPath) return options.shellPath;
+    const config = vscode.workspace.getConfiguration('terminal.integrated');
+    const platform = process.platform === 'darwin' ? 'osx' : 'linux';
+    const profile = config.get<string>(`defaultProfile.${platform}`);
+    if (profile) {
+      const profiles = config.get<Record<string, { path?: string | string[] } | null>>(`profiles.${platform}`) ?? {};
+      const path = profiles[profile]?.path;
+      return (Array.isArray(path) ? path[0] : path) ?? profile;
+    }
+    return process.env.SHELL;
   }
 
   /** The flake whose environment the extension host gets: the first workspace folder's. */

@@ -59,10 +59,15 @@ export function dotenv(set: Record<string, string>, hostPath: string | undefined
   return { text: lines.join('\n') + '\n', skipped };
 }
 
-/** Where the file of workspace folder `folder` goes, inside `storage`. */
-export function envFilePath(storage: string, folder: string): string {
+/** A file of workspace folder `folder` inside `storage`/`dir`, named after it: `name-hash.ext`. */
+export function folderFile(storage: string, dir: string, folder: string, ext: string): string {
   const hash = createHash('sha256').update(folder).digest('hex').slice(0, 12);
-  return path.join(storage, 'envfiles', `${path.basename(folder) || 'root'}-${hash}.env`);
+  return path.join(storage, dir, `${path.basename(folder) || 'root'}-${hash}.${ext}`);
+}
+
+/** Where the dotenv file of workspace folder `folder` goes, inside `storage`. */
+export function envFilePath(storage: string, folder: string): string {
+  return folderFile(storage, 'envfiles', folder, 'env');
 }
 
 /** Writes `text` to `file` through a temporary file, so a reader never sees half of it. */

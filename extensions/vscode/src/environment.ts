@@ -96,8 +96,9 @@ export class Applier {
 
   constructor(private readonly hostPath: string | undefined) {}
 
-  apply(collection: Collection, env: EnvironmentParams | undefined): boolean {
+  apply(collection: Collection, env: EnvironmentParams | undefined, extra: Record<string, string> = {}): boolean {
     const mutations = usable(env) ? plan(env.set, this.hostPath) : undefined;
+    if (mutations) Object.assign(mutations.replace, extra);
     const key = JSON.stringify(mutations && env ? [mutations, description(env)] : null);
     if (this.applied.get(collection) === key) return false;
     this.applied.set(collection, key);

@@ -13,7 +13,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     context.subscriptions.push(vscode.commands.registerCommand(name, () => run(c)));
   }
   context.subscriptions.push(
-    vscode.window.onDidChangeActiveTextEditor(() => c.refreshStatus()),
+    vscode.window.onDidChangeActiveTextEditor((editor) => {
+      c.noteActiveEditor(editor);
+      c.refreshStatus();
+    }),
+    vscode.window.onDidOpenTerminal((terminal) => c.onOpenTerminal(terminal)),
     vscode.workspace.onDidChangeWorkspaceFolders(() => void c.refreshFolders()),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('flakeLsp.environment.extensionHost')) c.applyToExtensionHost();
@@ -30,6 +34,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
   );
   if (!vscode.workspace.isTrusted) context.environmentVariableCollection.clear();
+  c.noteActiveEditor(vscode.window.activeTextEditor);
   await c.refreshFolders();
   await c.server.start();
 }

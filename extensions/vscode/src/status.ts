@@ -91,12 +91,16 @@ function taskLine(task: Task): string {
   return `${task.title}${task.message ? `: ${task.message}` : ''}${pct}`;
 }
 
-/** Appends the work other than realising (index, lock update) to a presentation. */
+/**
+ * Appends the other work (the index, a lock update; another flake's realisation in the tooltip
+ * only, as that flake's status shows it) to a presentation.
+ */
 function withOtherWork(p: Presentation, others: Task[]): Presentation {
   if (others.length === 0) return p;
+  const shown = others.filter((t) => !t.title.startsWith('Realising the dev shell of '));
   return {
     ...p,
-    text: `${p.text} · $(sync~spin) ${others.map((t) => activity(t.title)).join(', ')}`,
+    text: shown.length > 0 ? `${p.text} · $(sync~spin) ${shown.map((t) => activity(t.title)).join(', ')}` : p.text,
     tooltip: `${p.tooltip}\n${others.map(taskLine).join('\n')}`,
   };
 }

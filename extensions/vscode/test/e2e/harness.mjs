@@ -214,7 +214,10 @@ export async function withCodeServer(name, vsix, out, setup, run, { keep = false
   let target = folders[0];
   if (folders.length > 1) {
     target = join(tmp, `${name}.code-workspace`);
-    writeFileSync(target, JSON.stringify({ folders: folders.map((path) => ({ path })), settings: setup.workspaceSettings ?? {} }, null, 2));
+    // Window-scoped settings (flakeLsp.environment.*) of a multi-root workspace live here,
+    // not in the folders' settings.
+    const settings = { 'flakeLsp.environment.overrideInputs': { nixpkgs: `path:${fixtureNixpkgs}` }, ...(setup.workspaceSettings ?? {}) };
+    writeFileSync(target, JSON.stringify({ folders: folders.map((path) => ({ path })), settings }, null, 2));
   }
   for (const [file, text] of Object.entries(setup.home ?? {})) {
     mkdirSync(dirname(join(dirs.home, file)), { recursive: true });
