@@ -102,10 +102,14 @@ export class Controller implements Hooks {
     if (folder) this.lastActiveFolder = folder.uri.fsPath;
   }
 
+  /** Where the files written for the folders go: the extension's storage, outside the workspace. */
+  private storage(): string {
+    return (this.context.storageUri ?? this.context.globalStorageUri).fsPath;
+  }
+
   /** The scripts that switch a terminal to a folder's dev shell (switchShell.ts), per folder. */
   private switchScript(folder: string, kind: ShellKind): string {
-    const storage = (this.context.storageUri ?? this.context.globalStorageUri).fsPath;
-    return folderFile(storage, 'switch', folder, kind === 'fish' ? 'fish' : 'sh');
+    return folderFile(this.storage(), 'switch', folder, kind === 'fish' ? 'fish' : 'sh');
   }
 
   private async writeSwitchScripts(): Promise<void> {
@@ -201,8 +205,7 @@ export class Controller implements Hooks {
     if (vscode.workspace.getConfiguration('flakeLsp', folder).get<string>('python.envFile', 'auto') === 'off') return;
     // `python.envFile` is the Python extension's setting: without it, nothing reads the file.
     if (!vscode.extensions.getExtension('ms-python.python')) return;
-    const storage = (this.context.storageUri ?? this.context.globalStorageUri).fsPath;
-    const file = envFilePath(storage, folder.uri.fsPath);
+    const file = envFilePath(this.storage(), folder.uri.fsPath);
     const { text, skipped } = dotenv(env.set, process.env.PATH, description(env));
     if (await writeAtomically(file, text)) this.log(`Python: wrote the dev shell's variables to ${file}`);
     if (skipped.length > 0) this.log(`Python: left out of ${file}, not expressible in a dotenv file: ${skipped.join(', ')}`);
