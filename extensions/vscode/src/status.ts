@@ -19,6 +19,8 @@ export interface StatusInput {
   hasFlake: boolean;
   /** flakeLsp.environment.enable */
   enabled: boolean;
+  /** The interpreter the user chose by hand instead of the dev shell's, if any. */
+  pythonByHand?: string;
 }
 
 export interface Presentation {
@@ -76,7 +78,11 @@ export function present(input: StatusInput): Presentation | undefined {
       };
     case 'ready': {
       const py = env.python?.version ? ` · Python ${env.python.version}` : '';
-      const interp = env.python ? `\nPython: ${env.python.interpreter}` : '';
+      const interp = !env.python
+        ? ''
+        : input.pythonByHand && input.pythonByHand !== env.python.interpreter
+          ? `\nPython: ${input.pythonByHand} (chosen by hand; the dev shell offers ${env.python.interpreter})`
+          : `\nPython: ${env.python.interpreter}`;
       const broken = env.python?.broken ? `\nThe venv is broken: ${env.python.broken}` : '';
       return {
         text: `$(check) nix: ${shell}${py}`,
