@@ -9,7 +9,16 @@ import { Applier, description, usable } from './environment';
 import { HostEnvironment } from './extensionHost';
 import { Flakes } from './flakes';
 import { EnvironmentParams, TerminalSpec } from './protocol';
-import { InterpreterSelector, InterpreterTarget, PythonApi, pythonExtensionTarget, settingsFileTarget } from './python';
+import {
+  envsExtensionTarget,
+  InterpreterSelector,
+  InterpreterTarget,
+  isEnvsApi,
+  PythonApi,
+  pythonExtensionTarget,
+  settingsFileTarget,
+  settlesWithin,
+} from './python';
 import { ServerState, StatusBar, Task } from './status';
 import { guardLine, MARKER, ShellKind, shellKind, switchScript } from './switchShell';
 import { openEnvironmentTerminal } from './terminal';
@@ -33,6 +42,7 @@ export class Controller implements Hooks {
   private restartOffered = '';
   /** The workspace folder of the last active editor: whose collection VS Code gives new terminals. */
   private lastActiveFolder: string | undefined;
+  private pythonTarget: Promise<InterpreterTarget> | undefined;
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.server = new Server(context, this);
@@ -41,9 +51,13 @@ export class Controller implements Hooks {
     item.command = 'flakeLsp.menu';
     context.subscriptions.push(item, this.server.output);
     this.status = new StatusBar(item, (severity) => new vscode.ThemeColor(`statusBarItem.${severity}Background`));
-    this.selector = new InterpreterSelector(() => this.interpreterTarget(), context.workspaceState, (m) =>
-      this.server.output.appendLine(m),
+    this.selector = new InterpreterSelector(
+      () => (this.pythonTarget ??= this.interpreterTarget()),
+      context.workspaceState,
+      (m) => this.server.output.appendLine(m),
+      { onDidChangeChoice: () => this.refreshStatus() },
     );
+    context.subscriptions.push(this.selector);
   }
 
   log(message: string): void {
@@ -267,6 +281,7 @@ export class Controller implements Hooks {
       env: this.flakes.get(root),
       tasks: this.tasks,
       shellIntegration: vscode.workspace.getConfiguration('terminal.integrated').get<boolean>('shellIntegration.enabled', true),
+      pythonByHand: root === undefined ? undefined : this.flakes.foldersOf(root).map((f) => this.selector.byHand(f)).find((p) => p),
     });
   }
 
@@ -287,14 +302,32 @@ export class Controller implements Hooks {
     this.pythonQueue.set(key, next);
   }
 
+  /**
+   * Where the interpreter is selected: the Python Environments extension when it is in charge
+   * (it returns no API when `python.useEnvironmentsExtension` turns it off), else the Python
+   * extension once its API is ready, else the folder's settings. Neither is a dependency.
+   */
   private async interpreterTarget(): Promise<InterpreterTarget> {
+    const envs = vscode.extensions.getExtension<unknown>('ms-python.vscode-python-envs');
+    if (envs) {
+      try {
+        const api = envs.isActive ? envs.exports : await envs.activate();
+        if (isEnvsApi(api)) return envsExtensionTarget(api, (p) => vscode.Uri.file(p));
+        this.log('Python: the Python Environments extension offers no API (python.useEnvironmentsExtension is off?); using the Python extension');
+      } catch (e) {
+        this.log(`Python: the Python Environments extension's API failed (${String(e)}); using the Python extension`);
+      }
+    }
     const python = vscode.extensions.getExtension<PythonApi>('ms-python.python');
     if (python) {
       try {
         const api = python.isActive ? python.exports : await python.activate();
         if (api?.environments) {
+          // Selecting before `ready` is undone by the extension's first-run migration.
+          if (!(await settlesWithin(api.ready, 120_000))) this.log("Python: the Python extension's API is still not ready after 2 minutes; using it anyway");
           return pythonExtensionTarget(api, (folder) => vscode.workspace.getWorkspaceFolder(vscode.Uri.file(folder)));
         }
+        this.log("Python: the Python extension offers no environments API; writing the setting instead");
       } catch (e) {
         this.log(`Python: the Python extension's API is unavailable (${String(e)}); writing the setting instead`);
       }

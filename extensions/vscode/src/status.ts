@@ -21,6 +21,8 @@ export interface StatusInput {
   enabled: boolean;
   /** terminal.integrated.shellIntegration.enabled: whether PATH is set again after rc files. */
   shellIntegration?: boolean;
+  /** The interpreter the user chose by hand instead of the dev shell's, if any. */
+  pythonByHand?: string;
 }
 
 /** What new terminals get, for the tooltip (environment.ts says why). */
@@ -138,10 +140,15 @@ export function present(input: StatusInput): Presentation | undefined {
   }
   const tasks = input.tasks ?? [];
   const realisation = realisationOf(tasks, env.root);
-  return withOtherWork(presentEnvironment(env, realisation, terminalsLine(input.shellIntegration)), tasks.filter((t) => t !== realisation));
+  return withOtherWork(presentEnvironment(env, realisation, terminalsLine(input.shellIntegration), input.pythonByHand), tasks.filter((t) => t !== realisation));
 }
 
-function presentEnvironment(env: EnvironmentParams, progress: Task | undefined, terminals: string): Presentation {
+function presentEnvironment(
+  env: EnvironmentParams,
+  progress: Task | undefined,
+  terminals: string,
+  pythonByHand: string | undefined,
+): Presentation {
   const name = flakeName(env.root);
   const shell = shortShell(env.shell);
   const where = `Flake: ${env.root}${env.shell ? `\nShell: ${env.shell}` : ''}`;
@@ -154,7 +161,11 @@ function presentEnvironment(env: EnvironmentParams, progress: Task | undefined, 
       };
     case 'ready': {
       const py = env.python?.version ? ` · Python ${env.python.version}` : '';
-      const interp = env.python ? `\nPython: ${env.python.interpreter}` : '';
+      const interp = !env.python
+        ? ''
+        : pythonByHand && pythonByHand !== env.python.interpreter
+          ? `\nPython: ${pythonByHand} (chosen by hand; the dev shell offers ${env.python.interpreter})`
+          : `\nPython: ${env.python.interpreter}`;
       const broken = env.python?.broken ? `\nThe venv is broken: ${env.python.broken}` : '';
       return {
         text: `$(check) nix: ${shell}${py}`,

@@ -18,6 +18,13 @@ test('ready: the shell and the Python version', () => {
   assert.equal(p.severity, undefined);
 });
 
+test('ready: an interpreter chosen by hand is named as such, with what the dev shell offers', () => {
+  const p = must(present({ ...base, env: env(), pythonByHand: '/usr/bin/python3' }));
+  assert.match(p.tooltip, /^Python: \/usr\/bin\/python3 \(chosen by hand; the dev shell offers \/home\/me\/project\/\.venv\/bin\/python\)$/m);
+  const same = must(present({ ...base, env: env(), pythonByHand: '/home/me/project/.venv/bin/python' }));
+  assert.match(same.tooltip, /^Python: \/home\/me\/project\/\.venv\/bin\/python$/m);
+});
+
 test('realising: with the progress percentage and message', () => {
   const tasks = [{ title: 'Realising the dev shell of project', message: 'building python3', percentage: 42.4 }];
   const p = must(present({ ...base, env: env({ state: 'realising', set: {}, python: null }), tasks }));

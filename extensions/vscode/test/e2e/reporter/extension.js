@@ -22,8 +22,41 @@ async function envsApi() {
   return ext.isActive ? ext.exports : await ext.activate();
 }
 
+// Every change of the selected interpreter either extension announced since the window opened,
+// in order: what the scenarios read to tell who selected what.
+const events = [];
+const since = Date.now();
+
+// Subscribes once an extension is active, without activating it: activating the Python extension
+// here, at startup, would change the very timing the scenarios test.
+function watch(context) {
+  const subscribe = {
+    'ms-python.python': (api) =>
+      api.environments?.onDidChangeActiveEnvironmentPath?.((e) =>
+        events.push({ from: 'python', ms: Date.now() - since, path: e.path, folder: e.resource?.uri?.fsPath ?? e.resource?.fsPath }),
+      ),
+    'ms-python.vscode-python-envs': (api) =>
+      api?.onDidChangeEnvironment?.((e) =>
+        events.push({ from: 'envs', ms: Date.now() - since, folder: e.uri?.fsPath, path: e.new?.execInfo?.run?.executable ?? e.new?.environmentPath?.fsPath }),
+      ),
+  };
+  const timer = setInterval(() => {
+    for (const [id, sub] of Object.entries(subscribe)) {
+      const ext = vscode.extensions.getExtension(id);
+      if (!ext) delete subscribe[id];
+      else if (ext.isActive) {
+        delete subscribe[id];
+        const d = sub(ext.exports);
+        if (d) context.subscriptions.push(d);
+      }
+    }
+    if (Object.keys(subscribe).length === 0) clearInterval(timer);
+  }, 50);
+  context.subscriptions.push({ dispose: () => clearInterval(timer) });
+}
+
 async function report() {
-  const out = { processEnv: pick(process.env), folders: [] };
+  const out = { processEnv: pick(process.env), folders: [], events };
   const python = await pythonApi().catch((e) => ({ error: String(e) }));
   const envs = await envsApi().catch((e) => ({ error: String(e) }));
   for (const folder of vscode.workspace.workspaceFolders ?? []) {
@@ -37,7 +70,9 @@ async function report() {
     } else if (python) entry.pythonError = python.error;
     if (envs && !envs.error && envs.getEnvironment) {
       const env = await envs.getEnvironment(folder.uri);
-      entry.envsEnvironment = env ? { displayName: env.displayName, environmentPath: env.environmentPath?.fsPath, executable: env.execInfo?.run?.executable } : null;
+      entry.envsEnvironment = env
+        ? { displayName: env.displayName, environmentPath: env.environmentPath?.fsPath, executable: env.execInfo?.run?.executable, managerId: env.envId?.managerId }
+        : null;
     } else if (envs) entry.envsError = envs.error;
     out.folders.push(entry);
   }
@@ -49,5 +84,6 @@ async function report() {
 
 exports.activate = (context) => {
   context.subscriptions.push(vscode.commands.registerCommand('flakeLspTests.report', report));
+  watch(context);
 };
 exports.deactivate = () => {};
