@@ -151,12 +151,43 @@ pub fn evaluate(
     limits: Limits,
     cancel: &AtomicBool,
 ) -> Result<Vec<EvalError>, NixError> {
-    let found = Sessions::global()
-        .with_flake(nix, root, options, limits, cancel, |flake| check_outputs(flake, root, system, cancel));
+    evaluate_with_names(nix, root, system, options, limits, cancel).map(|(errors, _)| errors)
+}
+
+/// [`evaluate`], and when an error says an attribute is missing, the names of the flake's
+/// `nixpkgs` input's packages for `system`, read in the same evaluator (where nixpkgs is
+/// already evaluated): what "did you mean" picks from.
+pub fn evaluate_with_names(
+    nix: &Nix,
+    root: &Path,
+    system: &str,
+    options: &NixOptions,
+    limits: Limits,
+    cancel: &AtomicBool,
+) -> Result<(Vec<EvalError>, Option<Vec<String>>), NixError> {
+    let found = Sessions::global().with_flake(nix, root, options, limits, cancel, |flake| {
+        let errors = check_outputs(flake, root, system, cancel)?;
+        let names = errors
+            .iter()
+            .any(|e| crate::pkgs::missing_attribute(&e.message).is_some())
+            .then(|| nixpkgs_names(flake, system, cancel))
+            .flatten();
+        Ok((errors, names))
+    });
     match found {
         Ok(result) => result,
-        Err(e) => load_failure(root, e, "flake.nix").map(|e| vec![e]),
+        Err(e) => load_failure(root, e, "flake.nix").map(|e| (vec![e], None)),
     }
+}
+
+/// The names in the `nixpkgs` input's `legacyPackages.<system>`, when it has one.
+fn nixpkgs_names(flake: &mut Loaded, system: &str, cancel: &AtomicBool) -> Option<Vec<String>> {
+    let expr = format!(
+        "builtins.toJSON (builtins.attrNames (_fl_root.inputs.nixpkgs.legacyPackages.{} or {{}}))",
+        nix_string(system)
+    );
+    let json = flake.eval(&expr, cancel).ok()?.ok()?;
+    serde_json::from_str::<Vec<String>>(&json).ok().filter(|n| !n.is_empty())
 }
 
 /// Evaluates one output on request (`nixosConfigurations.x`, `homeConfigurations.x`, or any

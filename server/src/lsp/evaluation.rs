@@ -138,9 +138,14 @@ impl Evaluations {
             let (r, c) = (root.clone(), cancel.clone());
             let found = tokio::task::spawn_blocking(move || {
                 let (nix, system) = engine.nix_and_system()?;
-                let errors = crate::eval::evaluate(&nix, &r, &system, &options, limits, &c)
-                    .map_err(|e| e.to_string())?;
-                let names = nixpkgs::names_for_suggestions(&nix, &r, &system, &options, &errors, &c);
+                let (errors, names) =
+                    crate::eval::evaluate_with_names(&nix, &r, &system, &options, limits, &c)
+                        .map_err(|e| e.to_string())?;
+                // Read in the evaluator, where nixpkgs is evaluated already; else listed apart.
+                let names = match names {
+                    Some(names) => Some(PackageNames { names }),
+                    None => nixpkgs::names_for_suggestions(&nix, &r, &system, &options, &errors, &c),
+                };
                 Ok::<_, String>((errors, names))
             })
             .await;
