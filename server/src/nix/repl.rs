@@ -236,6 +236,14 @@ impl Repl {
             }
         }
         if interrupted.is_some() {
+            // The interrupt may have come after the request ended: then Nix holds it for the
+            // next line it reads. One empty round takes it, so the next request is not hit.
+            let n = self.take_number();
+            let sync = format!("{}\n", end_line(n));
+            let calm = Limits { timeout: INTERRUPT_GRACE, ..*limits };
+            if self.exchange(n, &sync, &calm, &AtomicBool::new(false)).is_err() {
+                self.stop();
+            }
             return Err(ReplError::Cancelled);
         }
         Ok((value, lines))
@@ -338,6 +346,24 @@ mod tests {
             }
             assert!(matches!(repl.eval("\"x\"", &l, &no), Err(ReplError::Exited(_))));
             assert!(!repl.alive());
+        }
+    }
+
+    /// Ctrl-C, as a user would: the request ends, the session stays, the next request works.
+    #[test]
+    fn cancelling_keeps_the_session() {
+        let no = AtomicBool::new(false);
+        for program in crate::testing::nixes() {
+            let nix = Nix::at(&program);
+            let mut repl = nix.repl(&std::env::temp_dir(), &[]).unwrap();
+            let l = limits();
+            repl.bind("kept", "builtins.toJSON 42", &l, &no).unwrap();
+            let yes = AtomicBool::new(true);
+            let slow = "toString (builtins.foldl' (a: b: a + b) 0 (builtins.genList (x: x) 300000))";
+            assert_eq!(repl.eval(slow, &l, &yes), Err(ReplError::Cancelled));
+            if repl.alive() {
+                assert_eq!(repl.eval("kept", &l, &no).unwrap(), Ok("42".into()), "{}", program.display());
+            }
         }
     }
 
