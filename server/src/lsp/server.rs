@@ -393,8 +393,11 @@ impl LanguageServer for Backend {
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
         for change in &params.changes {
             self.publisher.lock_changed(&change.uri);
-            // A new flake.lock: the evaluator loads the flake again.
-            if change.uri.path().ends_with("/flake.lock") {
+            // A new flake.lock (the evaluator loads the flake again), or a Nix file changed on
+            // disk (a checkout, a generator): evaluated again.
+            if change.uri.path().ends_with(".nix") {
+                self.evaluate_if_flake(&change.uri);
+            } else if change.uri.path().ends_with("/flake.lock") {
                 if let Some(flake) = change.uri.to_file_path().ok().map(|p| p.with_file_name("flake.nix")) {
                     if let Ok(uri) = Url::from_file_path(flake) {
                         self.evaluate_if_flake(&uri);
