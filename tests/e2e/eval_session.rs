@@ -184,6 +184,39 @@ fn every_error_with(nix: &Path) {
     assert!(pids.iter().all(|p| !alive(*p)), "{name}: the evaluator outlived the server");
 }
 
+/// A flake in a subdirectory of its git checkout: Nix copies the whole checkout; the errors
+/// still land on their lines.
+#[test]
+fn a_flake_in_a_subdirectory_of_its_checkout() {
+    for nix in nixes() {
+        subdirectory_with(&nix);
+    }
+}
+
+fn subdirectory_with(nix: &Path) {
+    let name = nix.file_name().unwrap().to_string_lossy().to_string();
+    let dir = std::env::temp_dir().join(format!("flake-lsp-evals-sub-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("project/nix")).unwrap();
+    let flake = FLAKE.replace("port = 80 + \"80\";", "port = import ./nix/port.nix;");
+    std::fs::write(dir.join("project/flake.nix"), &flake).unwrap();
+    std::fs::write(dir.join("project/nix/port.nix"), "80 + \"80\"\n").unwrap();
+    std::fs::write(dir.join("README"), "the checkout's top\n").unwrap();
+    git_repo(&dir);
+    let ws = Workspace { dir };
+    let mut server = ws.server(nix, json!({}));
+    let uri = file_uri(&ws.root().join("nix/port.nix"));
+    server.open(&uri, "80 + \"80\"\n");
+    let errors = wait_errors(&mut server, &uri, |e| !e.is_empty());
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].0, 0);
+    assert!(
+        errors[0].1.starts_with("packages.x86_64-linux.server: cannot add a string to an integer"),
+        "{errors:?}"
+    );
+    assert!(server.shutdown().success());
+}
+
 /// A NixOS configuration is evaluated only on request: a code lens above it, `flake/evaluate`.
 #[test]
 fn configurations_are_evaluated_on_request() {

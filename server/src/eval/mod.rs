@@ -397,11 +397,19 @@ fn at_top(root: &Path, message: String, output: &str) -> EvalError {
 }
 
 /// A workspace file for a file as Nix names it.
+/// A copy in the store holds the whole git checkout: for a flake in a subdirectory of it, the
+/// path in the copy starts with that subdirectory.
 fn in_workspace(root: &Path, file: &str) -> Option<PathBuf> {
     realise::map_file(root, None, file).or_else(|| {
         let after = file.strip_prefix("/nix/store/")?;
         let (_, rel) = after.split_once("-source/")?;
-        root.join(rel).is_file().then(|| PathBuf::from(rel))
+        let top = root.ancestors().find(|d| d.join(".git").exists());
+        let sub = top.and_then(|t| root.strip_prefix(t).ok()).filter(|s| !s.as_os_str().is_empty());
+        let rel = match sub {
+            Some(sub) => Path::new(rel).strip_prefix(sub).ok()?,
+            None => Path::new(rel),
+        };
+        root.join(rel).is_file().then(|| rel.to_path_buf())
     })
 }
 
@@ -442,6 +450,24 @@ mod tests {
             Some(Event::Msg(m)) => m,
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_flake_in_a_subdirectory_of_its_checkout() {
+        let dir = std::env::temp_dir().join(format!("flake-lsp-eval-sub-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join(".git")).unwrap();
+        std::fs::create_dir_all(dir.join("tools/nix")).unwrap();
+        std::fs::write(dir.join("tools/flake.nix"), "{}").unwrap();
+        std::fs::write(dir.join("tools/nix/a.nix"), "{}").unwrap();
+        let root = dir.join("tools");
+        let store = "/nix/store/zzzz-source";
+        assert_eq!(
+            in_workspace(&root, &format!("{store}/tools/nix/a.nix")),
+            Some(PathBuf::from("nix/a.nix"))
+        );
+        assert_eq!(in_workspace(&root, &format!("{store}/flake.nix")), None, "outside the flake");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
