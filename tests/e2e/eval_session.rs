@@ -358,10 +358,8 @@ fn the_evaluator_hanging_or_over_its_memory_limit() {
     server.open(&uri, &hanging);
     let errors = wait_errors(&mut server, &uri, |e| e.iter().any(|(_, m)| m.contains("did not finish")));
     assert!(
-        errors
-            .iter()
-            .any(|(_, m)| m
-                .starts_with("packages.x86_64-linux.fine: the evaluation did not finish within 3 s")),
+        errors.iter().any(|(l, m)| *l == line_of(&hanging, "packages.x86_64-linux.fine")
+            && m.starts_with("packages.x86_64-linux.fine: the evaluation did not finish within 3 s")),
         "{errors:?}"
     );
 
@@ -372,7 +370,8 @@ fn the_evaluator_hanging_or_over_its_memory_limit() {
     save(&mut server, &ws, &uri, 2, &hungry);
     let errors = wait_errors(&mut server, &uri, |e| e.iter().any(|(_, m)| m.contains("maxMemoryMB")));
     assert!(
-        errors.iter().any(|(_, m)| m.starts_with("packages.x86_64-linux.fine: the evaluator used")),
+        errors.iter().any(|(l, m)| *l == line_of(&hungry, "packages.x86_64-linux.fine")
+            && m.starts_with("packages.x86_64-linux.fine: the evaluator used")),
         "{errors:?}"
     );
 

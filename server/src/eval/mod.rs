@@ -214,7 +214,7 @@ pub fn evaluate_attribute(
             }
             Ok(Err(text)) => Ok(Evaluated::Error(from_text(root, &text, attribute, flake, &path, cancel))),
             Err(ReplError::Cancelled) => Err(NixError::Cancelled),
-            Err(e) => Ok(Evaluated::Error(at_top(root, e.to_string(), attribute))),
+            Err(e) => Ok(Evaluated::Error(at_output(root, e.to_string(), attribute))),
         }
     });
     match found {
@@ -332,7 +332,7 @@ fn check_outputs(
             Err(e @ ReplError::Cancelled) => return Err(stop(e)),
             // Stopped (time, memory, a crash): said on the output, the rest left unchecked.
             Err(e) => {
-                errors.push(at_top(root, e.to_string(), &target.output));
+                errors.push(at_output(root, e.to_string(), &target.output));
                 break;
             }
         };
@@ -394,6 +394,44 @@ fn at_top(root: &Path, message: String, output: &str) -> EvalError {
         context: None,
         output: output.to_string(),
     }
+}
+
+/// An error Nix gave no place for (the evaluator stopped by a timeout or the memory limit),
+/// placed where the output is defined in flake.nix, read without evaluation (the flake
+/// model): the binding whose path matches most of `output` (`packages.<system>.foo` written as
+/// `packages.foo` inside a per-system function counts), else line 1.
+fn at_output(root: &Path, message: String, output: &str) -> EvalError {
+    let mut error = at_top(root, message, output);
+    if let Some((line, column)) = definition(root, output) {
+        (error.line, error.column) = (line, column);
+    }
+    error
+}
+
+fn definition(root: &Path, output: &str) -> Option<(u32, u32)> {
+    use crate::syntax::{LineIndex, PositionEncoding};
+    let text = std::fs::read_to_string(root.join("flake.nix")).ok()?;
+    let parsed = crate::syntax::parse(&text);
+    let names = crate::syntax::scope::NameResolution::new(&parsed.root);
+    let model = crate::flake::FlakeModel::new(&parsed.root, &names);
+    let want = split_attribute(output);
+    let best = model
+        .output_definitions()
+        .iter()
+        .filter_map(|d| {
+            let mut path = d.path.clone();
+            if d.per_system {
+                path.insert(1, want.get(1).cloned());
+            }
+            let matching =
+                path.iter().zip(&want).take_while(|(a, b)| a.as_deref() == Some(b.as_str())).count();
+            (matching > 0).then_some((matching, d))
+        })
+        .rev()
+        .max_by_key(|(matching, _)| *matching)?
+        .1;
+    let at = LineIndex::new(&text).line_col(&text, best.name_range.start(), PositionEncoding::Utf8);
+    Some((at.line + 1, at.col + 1))
 }
 
 /// A workspace file for a file as Nix names it.
@@ -467,6 +505,21 @@ mod tests {
             Some(PathBuf::from("nix/a.nix"))
         );
         assert_eq!(in_workspace(&root, &format!("{store}/flake.nix")), None, "outside the flake");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn where_an_output_is_defined() {
+        let dir = std::env::temp_dir().join(format!("flake-lsp-eval-def-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("flake.nix"),
+            "{\n  outputs = { self, utils }: {\n    packages.x86_64-linux.a = 1;\n    packages.x86_64-linux.b = 2;\n  } // utils.lib.eachDefaultSystem (system: {\n    checks.unit = 3;\n  });\n}\n",
+        )
+        .unwrap();
+        assert_eq!(definition(&dir, "packages.x86_64-linux.b"), Some((4, 5)));
+        assert_eq!(definition(&dir, "checks.x86_64-linux.unit"), Some((6, 5)));
+        assert_eq!(definition(&dir, "apps.x86_64-linux.default"), None);
         let _ = std::fs::remove_dir_all(&dir);
     }
 
