@@ -43,7 +43,7 @@ fn main() {
                     &dir,
                     "x86_64-linux",
                     &options,
-                    Duration::from_secs(300),
+                    flake_lsp::nix::Limits { timeout: Duration::from_secs(300), max_memory_mb: 4096 },
                     &AtomicBool::new(false),
                 )
                 .expect("evaluation runs");

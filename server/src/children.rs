@@ -61,7 +61,8 @@ pub fn terminate(groups: &[i32]) {
 }
 
 /// How many Nix processes may run at once: evaluations, realisations and the package index
-/// share the machine with the user's own work.
+/// share the machine with the user's own work. A flake's evaluator (`nix repl`) holds one for
+/// as long as it runs, so at most `eval::session::MAX_SESSIONS` (one fewer) of them run.
 pub const MAX_NIX: usize = 3;
 
 struct Slots {

@@ -47,6 +47,32 @@ pub fn tracking(file: &Path) -> Tracking {
     }
 }
 
+/// The files git tracks in the work tree `top` (also those added with `--intent-to-add`),
+/// relative to it, with every directory that holds one: what Nix copies of a flake there.
+/// `None` when git cannot say.
+pub fn tracked_paths(top: &Path) -> Option<Vec<String>> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(top)
+        .args(["ls-files", "-z"])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())?;
+    let mut paths = std::collections::BTreeSet::new();
+    for file in out.stdout.split(|b| *b == 0).filter(|f| !f.is_empty()) {
+        let file = String::from_utf8_lossy(file).into_owned();
+        let mut dir = file.as_str();
+        while let Some((parent, _)) = dir.rsplit_once('/') {
+            paths.insert(parent.to_string());
+            dir = parent;
+        }
+        paths.insert(file);
+    }
+    Some(paths.into_iter().collect())
+}
+
 /// `git add --intent-to-add` the file: tracked from now on, its content still unstaged.
 pub fn add_intent(file: &Path) -> Result<(), String> {
     let dir = file.parent().ok_or("the file has no directory")?;

@@ -89,6 +89,10 @@ export class Controller implements Hooks {
           timeout: c.get<number>('environment.timeout', 600),
           overrideInputs: c.get<Record<string, string>>('environment.overrideInputs', {}),
         },
+        eval: {
+          maxMemoryMB: c.get<number>('eval.maxMemoryMB', 4096),
+          timeout: c.get<number>('eval.timeout', 300),
+        },
         diagnostics: { disabled: c.get<string[]>('diagnostics.disabled', []) },
         formatting: { command: c.get<string[] | string | null>('formatting.command') ?? null },
       },

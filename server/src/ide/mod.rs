@@ -12,6 +12,7 @@ pub mod docs;
 pub mod edit;
 pub mod format;
 pub mod hover;
+pub mod lenses;
 pub mod navigation;
 pub mod structure;
 

@@ -27,9 +27,11 @@ pub const ENTER_ENVIRONMENT: &str = "flake-lsp.enterEnvironment";
 pub const RECREATE_VENV: &str = "flake-lsp.recreateVenv";
 pub const UPDATE_LOCK: &str = "flake-lsp.updateLock";
 pub const GIT_ADD: &str = "flake-lsp.gitAddIntent";
+/// Evaluates one output on request (the "Evaluate" code lens): `[{ root, attribute }]`.
+pub const EVALUATE: &str = "flake-lsp.evaluate";
 
 /// Every command, for the capabilities.
-pub const ALL: &[&str] = &[ENTER_ENVIRONMENT, RECREATE_VENV, UPDATE_LOCK, GIT_ADD];
+pub const ALL: &[&str] = &[ENTER_ENVIRONMENT, RECREATE_VENV, UPDATE_LOCK, GIT_ADD, EVALUATE];
 
 /// How long `nix flake lock` may take (it may fetch every input).
 const LOCK_TIMEOUT: Duration = Duration::from_secs(1800);
@@ -76,8 +78,25 @@ impl Commands {
                 self.update_lock(root).await?;
                 Ok(None)
             }
+            EVALUATE => {
+                let attribute = arguments.first().and_then(|a| a.get("attribute")).and_then(Value::as_str);
+                let Some(attribute) = attribute else {
+                    return Err(Error::invalid_params("expected [{ \"root\": …, \"attribute\": … }]"));
+                };
+                self.evaluate(root, attribute.to_string()).await.map(Some)
+            }
             other => Err(Error::invalid_params(format!("unknown command {other}"))),
         }
+    }
+
+    /// `flake/evaluate` and the "Evaluate" lens: one output evaluated on request, its error
+    /// published beside the others; the answer says what it found.
+    pub async fn evaluate(&self, root: PathBuf, attribute: String) -> Result<Value> {
+        let Some(engine) = self.environments.engine() else {
+            return Err(request_failed("the evaluator is not configured yet"));
+        };
+        let found = self.evaluations.evaluate_now(engine, root.clone(), attribute.clone()).await;
+        found.map(|e| super::convert::evaluated(&root, &attribute, e)).map_err(request_failed)
     }
 
     /// What a terminal in the environment needs.

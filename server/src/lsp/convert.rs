@@ -1,5 +1,6 @@
 //! Conversions between LSP types and the analysis's own. The only place that knows both.
 
+use serde_json::Value;
 use tower_lsp::jsonrpc::{Error, ErrorCode};
 use tower_lsp::lsp_types::{self as lsp, DiagnosticSeverity, NumberOrString, Position, Url};
 
@@ -85,6 +86,23 @@ pub fn invalid_params(message: impl Into<String>) -> Error {
 }
 
 /// The error a request gets when it could not do what it was asked (`RequestFailed`).
+/// The answer to `flake/evaluate`: `{ attribute, drvPath | value | error: { message, uri,
+/// range } }` (docs/protocol.md).
+pub fn evaluated(root: &std::path::Path, attribute: &str, found: crate::eval::Evaluated) -> Value {
+    use crate::eval::Evaluated;
+    match found {
+        Evaluated::DrvPath(drv) => serde_json::json!({ "attribute": attribute, "drvPath": drv }),
+        Evaluated::Value(kind) => serde_json::json!({ "attribute": attribute, "value": kind }),
+        Evaluated::Error(e) => {
+            let uri = Url::from_file_path(root.join(&e.file)).map(|u| u.to_string()).unwrap_or_default();
+            let at = serde_json::json!({ "line": e.line.saturating_sub(1), "character": e.column.saturating_sub(1) });
+            serde_json::json!({ "attribute": attribute, "error": {
+                "message": e.message, "uri": uri, "range": { "start": at, "end": at }
+            } })
+        }
+    }
+}
+
 pub fn request_failed(message: impl Into<String>) -> Error {
     Error { code: ErrorCode::ServerError(-32803), message: message.into().into(), data: None }
 }

@@ -1,26 +1,36 @@
 //! When to evaluate a flake, and what its errors become: `eval_error` diagnostics on the files
-//! and lines Nix points at, with the names of nixpkgs it may have meant when an attribute is
-//! missing. The evaluation itself is `crate::eval`'s, on a blocking thread.
+//! and lines Nix points at, each naming its output, with the names of nixpkgs it may have meant
+//! when an attribute is missing. The evaluation itself is `crate::eval`'s (in the flake's
+//! long-lived evaluator), on a blocking thread; costly outputs are evaluated on request
+//! (`flake/evaluate`, the "Evaluate" code lens), their errors kept beside the others until the
+//! next save.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use dashmap::DashMap;
 
 use super::nixpkgs;
 use super::publish::{Publisher, Source};
+use super::settings::EvalSettings;
 use crate::env::Engine;
-use crate::eval::EvalError;
+use crate::eval::{EvalError, Evaluated};
 use crate::ide::{Code, DiagnosticData, ExternalDiagnostic};
+use crate::nix::Limits;
 use crate::pkgs::PackageNames;
 
 /// How long after a save the evaluation starts: a burst of saves evaluates once.
 const PAUSE: Duration = Duration::from_millis(300);
-/// How long one evaluation may take.
+/// How long one output may take, unless `flakeLsp.eval.timeout` says otherwise.
 const TIMEOUT: Duration = Duration::from_secs(300);
+/// The evaluator's resident memory above which it is stopped, unless
+/// `flakeLsp.eval.maxMemoryMB` says otherwise (docs/performance.md: the evaluator of a
+/// project on the heavy nixpkgs fixture stays far below it; real nixpkgs needs hundreds of MB
+/// for a few packages, gigabytes for NixOS configurations).
+pub const MAX_MEMORY_MB: u64 = 4096;
 
 #[derive(Clone)]
 pub struct Evaluations {
@@ -31,11 +41,76 @@ struct Inner {
     publisher: Publisher,
     /// The evaluation under way per root: its generation and cancel flag.
     runs: DashMap<PathBuf, (u64, Arc<AtomicBool>)>,
+    limits: RwLock<Limits>,
+    /// Per root: the errors of the last evaluation (with the names for suggestions), and those
+    /// of outputs evaluated on request, by attribute.
+    last: DashMap<PathBuf, (Vec<EvalError>, Option<PackageNames>)>,
+    requested: DashMap<PathBuf, HashMap<String, EvalError>>,
 }
 
 impl Evaluations {
     pub fn new(publisher: Publisher) -> Evaluations {
-        Evaluations { inner: Arc::new(Inner { publisher, runs: DashMap::new() }) }
+        Evaluations {
+            inner: Arc::new(Inner {
+                publisher,
+                runs: DashMap::new(),
+                limits: RwLock::new(Limits { timeout: TIMEOUT, max_memory_mb: MAX_MEMORY_MB }),
+                last: DashMap::new(),
+                requested: DashMap::new(),
+            }),
+        }
+    }
+
+    /// Applies `flakeLsp.eval.*`.
+    pub fn configure(&self, settings: EvalSettings) {
+        if let Ok(mut limits) = self.inner.limits.write() {
+            limits.max_memory_mb = settings.max_memory_mb.unwrap_or(MAX_MEMORY_MB);
+            limits.timeout = settings.timeout.map_or(TIMEOUT, Duration::from_secs_f64);
+        }
+    }
+
+    fn limits(&self) -> Limits {
+        *self.inner.limits.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Evaluates one output on request (`nixosConfigurations.x`…), and shows its error beside
+    /// the others (or clears the one it had).
+    pub async fn evaluate_now(
+        &self,
+        engine: Arc<Engine>,
+        root: PathBuf,
+        attribute: String,
+    ) -> Result<Evaluated, String> {
+        let options = engine.config.nix.clone();
+        let limits = self.limits();
+        let (r, a) = (root.clone(), attribute.clone());
+        let found = tokio::task::spawn_blocking(move || {
+            let (nix, _) = engine.nix_and_system()?;
+            crate::eval::evaluate_attribute(&nix, &r, &a, &options, limits, &AtomicBool::new(false))
+                .map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| e.to_string())??;
+        {
+            let mut requested = self.inner.requested.entry(root.clone()).or_default();
+            match &found {
+                Evaluated::Error(e) => requested.insert(attribute, e.clone()),
+                _ => requested.remove(&attribute),
+            };
+        }
+        self.publish(&root).await;
+        Ok(found)
+    }
+
+    /// Publishes the root's evaluation errors: the last evaluation's and those found on request.
+    async fn publish(&self, root: &Path) {
+        let (mut errors, names) = self.inner.last.get(root).map(|e| e.value().clone()).unwrap_or_default();
+        if let Some(requested) = self.inner.requested.get(root) {
+            errors.extend(requested.values().cloned());
+        }
+        let publisher = &self.inner.publisher;
+        let touched = publisher.replace(Source::Evaluation, root, by_file(root, errors, names.as_ref()));
+        publisher.refresh(touched).await;
     }
 
     /// Evaluates the flake at `root` in the background (after a short pause; a newer
@@ -59,12 +134,18 @@ impl Evaluations {
                 return;
             }
             let options = engine.config.nix.clone();
+            let limits = this.limits();
             let (r, c) = (root.clone(), cancel.clone());
             let found = tokio::task::spawn_blocking(move || {
                 let (nix, system) = engine.nix_and_system()?;
-                let errors = crate::eval::evaluate(&nix, &r, &system, &options, TIMEOUT, &c)
-                    .map_err(|e| e.to_string())?;
-                let names = nixpkgs::names_for_suggestions(&nix, &r, &system, &options, &errors, &c);
+                let (errors, names) =
+                    crate::eval::evaluate_with_names(&nix, &r, &system, &options, limits, &c)
+                        .map_err(|e| e.to_string())?;
+                // Read in the evaluator, where nixpkgs is evaluated already; else listed apart.
+                let names = match names {
+                    Some(names) => Some(PackageNames { names }),
+                    None => nixpkgs::names_for_suggestions(&nix, &r, &system, &options, &errors, &c),
+                };
                 Ok::<_, String>((errors, names))
             })
             .await;
@@ -83,10 +164,10 @@ impl Evaluations {
                     return;
                 }
             };
-            let publisher = &this.inner.publisher;
-            let touched =
-                publisher.replace(Source::Evaluation, &root, by_file(&root, errors, names.as_ref()));
-            publisher.refresh(touched).await;
+            // What was evaluated on request may have changed with the flake: asked again.
+            this.inner.requested.remove(&root);
+            this.inner.last.insert(root.clone(), (errors, names));
+            this.publish(&root).await;
         });
     }
 
@@ -118,8 +199,8 @@ fn by_file(
             Some((hint, DiagnosticData::DidYouMean { missing: missing.to_string(), suggestions }))
         });
         let mut message = match &suggestion {
-            Some((hint, _)) => format!("{}; {hint} (evaluating {})", e.message, e.output),
-            None => format!("{} (evaluating {})", e.message, e.output),
+            Some((hint, _)) => format!("{}: {}; {hint}", e.output, e.message),
+            None => format!("{}: {}", e.output, e.message),
         };
         let mut related = None;
         if let Some((text, at)) = e.context {
@@ -172,13 +253,13 @@ mod tests {
         let found = by_file(root, errors, None);
         let flake = &found[Path::new("/p/flake.nix")];
         assert_eq!(flake.len(), 2);
-        assert_eq!(flake[0].message, "cannot add a string (evaluating devShells.x86_64-linux)");
+        assert_eq!(flake[0].message, "devShells.x86_64-linux: cannot add a string");
         assert_eq!(flake[0].related, Some((2, 5, "while adding".into())), "a place in the same file");
         assert_eq!((flake[0].code, flake[0].line, flake[0].column), (Code::EvalError, 3, 7));
-        assert_eq!(flake[1].message, "no context (evaluating devShells.x86_64-linux)");
+        assert_eq!(flake[1].message, "devShells.x86_64-linux: no context");
         let extra = &found[Path::new("/p/nix/extra.nix")];
         assert_eq!(
-            extra[0].message, "type error (evaluating devShells.x86_64-linux); imported here at flake.nix:9",
+            extra[0].message, "devShells.x86_64-linux: type error; imported here at flake.nix:9",
             "a place in another file goes into the message"
         );
         assert_eq!(extra[0].related, None);
@@ -192,7 +273,7 @@ mod tests {
         let d = &found[Path::new("/p/flake.nix")][0];
         assert_eq!(
             d.message,
-            "attribute 'pyhton311' missing; did you mean `python311` or `python312`? (evaluating devShells.x86_64-linux)"
+            "devShells.x86_64-linux: attribute 'pyhton311' missing; did you mean `python311` or `python312`?"
         );
         assert_eq!(
             d.data,
@@ -203,7 +284,7 @@ mod tests {
         );
         // Without the names, or with none close: neither hint nor data.
         let plain = &by_file(Path::new("/p"), errors, None)[Path::new("/p/flake.nix")][0];
-        assert_eq!(plain.message, "attribute 'pyhton311' missing (evaluating devShells.x86_64-linux)");
+        assert_eq!(plain.message, "devShells.x86_64-linux: attribute 'pyhton311' missing");
         assert_eq!(plain.data, None);
         let far = vec![error("attribute 'zzzzzzzz' missing", "flake.nix", None)];
         assert_eq!(by_file(Path::new("/p"), far, Some(&names))[Path::new("/p/flake.nix")][0].data, None);

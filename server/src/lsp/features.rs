@@ -218,6 +218,26 @@ fn workspace_edit(ctx: &Ctx, edits: &[ide::TextEdit]) -> WorkspaceEdit {
     WorkspaceEdit { changes: Some(changes), ..WorkspaceEdit::default() }
 }
 
+/// "Evaluate" above each costly output (`ide::lenses`), running `flake-lsp.evaluate`.
+pub fn code_lenses(ctx: &Ctx, root: Option<&std::path::Path>) -> Option<Vec<CodeLens>> {
+    let root = root?;
+    let lenses = ide::lenses::lenses(&ctx.analysis);
+    Some(
+        lenses
+            .into_iter()
+            .map(|l| CodeLens {
+                range: ctx.range(l.range),
+                command: Some(Command {
+                    title: "Evaluate".into(),
+                    command: super::commands::EVALUATE.into(),
+                    arguments: Some(vec![serde_json::json!({ "root": root, "attribute": l.attribute })]),
+                }),
+                data: None,
+            })
+            .collect(),
+    )
+}
+
 pub fn document_symbols(ctx: &Ctx) -> Option<DocumentSymbolResponse> {
     fn convert_symbol(ctx: &Ctx, s: ide::structure::Symbol) -> DocumentSymbol {
         use ide::structure::SymbolKind as K;

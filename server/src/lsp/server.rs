@@ -58,8 +58,17 @@ pub fn service(state: Arc<State>) -> (LspService<Backend>, ClientSocket) {
         .custom_method("flake/realise", Backend::flake_realise)
         .custom_method("flake/shells", Backend::flake_shells)
         .custom_method("flake/trust", Backend::flake_trust)
+        .custom_method("flake/evaluate", Backend::flake_evaluate)
         .custom_method("window/workDoneProgress/cancel", Backend::progress_cancel)
         .finish()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EvaluateParams {
+    /// The flake (any file or directory in it), as a `file://` URI or a path.
+    pub root: Option<String>,
+    /// Below the outputs: `nixosConfigurations.machine`.
+    pub attribute: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -162,6 +171,9 @@ impl Backend {
         if let Some(env) = EnvSettings::from_settings(value) {
             self.apply_env_settings(env).await;
         }
+        if let Some(eval) = settings::EvalSettings::from_settings(value) {
+            self.evaluations.configure(eval);
+        }
         if let Some(names) = settings::disabled_codes(value) {
             let (config, unknown) = DiagnosticsConfig::from_names(names.iter().map(String::as_str));
             if !unknown.is_empty() {
@@ -216,6 +228,12 @@ impl Backend {
 
     async fn flake_shells(&self, params: RootParams) -> Result<ShellsResult> {
         self.environments.shells(params).await
+    }
+
+    /// `flake/evaluate` `{ root, attribute }`: one output evaluated on request.
+    async fn flake_evaluate(&self, params: EvaluateParams) -> Result<Value> {
+        let root = self.environments.root_for(params.root.as_deref())?;
+        self.commands.evaluate(root, params.attribute).await
     }
 
     async fn flake_trust(&self, params: TrustParams) -> Result<Value> {
@@ -322,6 +340,7 @@ impl LanguageServer for Backend {
                     code_action_kinds: Some(vec![CodeActionKind::QUICKFIX, CodeActionKind::REFACTOR_REWRITE]),
                     ..CodeActionOptions::default()
                 })),
+                code_lens_provider: Some(CodeLensOptions { resolve_provider: Some(false) }),
                 document_formatting_provider: Some(OneOf::Left(true)),
                 document_range_formatting_provider: Some(OneOf::Left(true)),
                 ..ServerCapabilities::default()
@@ -374,6 +393,17 @@ impl LanguageServer for Backend {
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
         for change in &params.changes {
             self.publisher.lock_changed(&change.uri);
+            // A new flake.lock (the evaluator loads the flake again), or a Nix file changed on
+            // disk (a checkout, a generator): evaluated again.
+            if change.uri.path().ends_with(".nix") {
+                self.evaluate_if_flake(&change.uri);
+            } else if change.uri.path().ends_with("/flake.lock") {
+                if let Some(flake) = change.uri.to_file_path().ok().map(|p| p.with_file_name("flake.nix")) {
+                    if let Ok(uri) = Url::from_file_path(flake) {
+                        self.evaluate_if_flake(&uri);
+                    }
+                }
+            }
         }
         let paths: Vec<_> = params.changes.into_iter().filter_map(|c| c.uri.to_file_path().ok()).collect();
         watch::files_changed(&self.environments, &paths).await;
@@ -394,6 +424,12 @@ impl LanguageServer for Backend {
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         self.publisher.closed(params.text_document.uri).await;
+    }
+
+    async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
+        let uri = params.text_document.uri;
+        let root = uri.to_file_path().ok().and_then(|p| crate::env::find_root(&p));
+        self.with_analysis(&uri, Needs::Text, move |ctx| features::code_lenses(ctx, root.as_deref())).await
     }
 
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {

@@ -30,6 +30,25 @@ pub fn formatter_command(settings: &Value) -> Option<Option<Vec<String>>> {
     })
 }
 
+/// `flakeLsp.eval.*`: the evaluator's limits. `None` when not mentioned.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct EvalSettings {
+    /// `flakeLsp.eval.maxMemoryMB`: resident memory above which the evaluator is stopped.
+    pub max_memory_mb: Option<u64>,
+    /// `flakeLsp.eval.timeout`: seconds one output may take.
+    pub timeout: Option<f64>,
+}
+
+impl EvalSettings {
+    pub fn from_settings(settings: &Value) -> Option<EvalSettings> {
+        let eval = section(settings).get("eval")?;
+        Some(EvalSettings {
+            max_memory_mb: eval.get("maxMemoryMB").and_then(Value::as_u64).filter(|m| *m > 0),
+            timeout: eval.get("timeout").and_then(Value::as_f64).filter(|t| *t > 0.0),
+        })
+    }
+}
+
 /// The environment settings, under `flakeLsp.environment`, and `flakeLsp.nix.path`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EnvSettings {
@@ -100,12 +119,24 @@ pub fn mentions_any(settings: &Value) -> bool {
     disabled_codes(settings).is_some()
         || formatter_command(settings).is_some()
         || EnvSettings::from_settings(settings).is_some()
+        || EvalSettings::from_settings(settings).is_some()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn evaluator_limits() {
+        let s = EvalSettings::from_settings(
+            &json!({ "flakeLsp": { "eval": { "maxMemoryMB": 512, "timeout": 2.5 } } }),
+        );
+        assert_eq!(s, Some(EvalSettings { max_memory_mb: Some(512), timeout: Some(2.5) }));
+        let bad = EvalSettings::from_settings(&json!({ "eval": { "maxMemoryMB": 0, "timeout": -1 } }));
+        assert_eq!(bad, Some(EvalSettings::default()));
+        assert_eq!(EvalSettings::from_settings(&json!({ "environment": {} })), None);
+    }
 
     #[test]
     fn under_flake_lsp_or_at_the_top() {

@@ -8,8 +8,10 @@
 //! timeout that kills the whole process group, since Nix starts helpers of its own.
 
 pub mod builtins;
+pub mod error_text;
 pub mod internal_json;
 mod process;
+pub mod repl;
 
 use std::ffi::OsString;
 use std::fmt;
@@ -21,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 pub use builtins::DumpedBuiltin;
 pub use process::Output;
+pub use repl::{Limits, Repl, ReplError};
 
 /// The environment variable that names the `nix` binary to use instead of the one on PATH.
 pub const NIX_ENV_VAR: &str = "FLAKE_LSP_NIX";
@@ -261,6 +264,20 @@ impl Nix {
         }
         let result = process::run_streaming(cmd, timeout, cancel, on_line);
         self.check(result, args, timeout)
+    }
+
+    /// Starts `nix repl <args>` in `dir`, kept running to answer requests ([`Repl`]). It
+    /// takes one of the Nix slots for as long as it runs (waiting for one to be free).
+    pub fn repl(&self, dir: &Path, args: &[&str]) -> Result<Repl, NixError> {
+        let mut cmd = Command::new(&self.program);
+        cmd.args(["--extra-experimental-features", FEATURES, "repl"]).args(args).current_dir(dir);
+        Repl::start(cmd).map_err(|source| {
+            if source.kind() == std::io::ErrorKind::NotFound {
+                NixError::NotFound
+            } else {
+                NixError::Spawn { program: self.program.clone(), source }
+            }
+        })
     }
 
     fn finish(&self, cmd: Command, args: &[&str], timeout: Duration) -> Result<Output, NixError> {

@@ -95,7 +95,7 @@ codes! {
     DeprecatedDefaultBundler = "deprecated_default_bundler", Warning, false, "`defaultBundler` is deprecated: `bundlers.<system>.default`.";
     EnvironmentFailed = "environment_failed", Error, false, "The dev shell could not be realised (Nix failed, or the shellHook failed or timed out).";
     VenvBroken = "venv_broken", Warning, false, "The project's venv was made from a Python that is gone or is not the dev shell's.";
-    EvalError = "eval_error", Error, false, "Evaluating the flake's shells and packages failed here (reported by Nix).";
+    EvalError = "eval_error", Error, false, "Evaluating one of the flake's outputs failed here (reported by Nix; the message names the output).";
     UntrackedFile = "untracked_file", Error, false, "A flake file git does not track: Nix copies only tracked files and cannot see it.";
     LockMissingInput = "lock_missing_input", Warning, false, "An input flake.lock does not hold: Nix will fetch and lock it on the next run.";
     LockUnusedInput = "lock_unused_input", Warning, false, "flake.lock holds an input flake.nix no longer declares.";
