@@ -15,6 +15,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
+pub mod attributes;
 pub mod session;
 
 use crate::env::realise::{self, NixOptions};

@@ -16,7 +16,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -75,6 +75,8 @@ struct Session {
     loads: u64,
     /// The paths git tracks, as bound in `_fl_tracked`.
     tracked: Option<Vec<String>>,
+    /// Whether `_fl_root` is bound to the last load (which did not fail).
+    root_bound: bool,
 }
 
 /// The evaluators, one per flake root.
@@ -86,12 +88,36 @@ pub struct Sessions {
 struct Slot {
     session: Mutex<Option<Session>>,
     last_used: Mutex<Instant>,
+    /// How many evaluators were started for the root, and how many times its flake was
+    /// loaded: what was read from one start (or one load) holds until these change.
+    starts: AtomicU64,
+    loads: AtomicU64,
+}
+
+/// When an evaluator's answers were given: `starts` changes when the inputs may have (a new
+/// process), `loads` when the workspace may have (a new copy of it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Epoch {
+    pub starts: u64,
+    pub loads: u64,
+}
+
+/// How much of the flake a request needs loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    /// A fresh copy of the workspace (evaluation diagnostics).
+    Workspace,
+    /// The copy the evaluator last loaded, when it has one (completion: what the last save
+    /// evaluated; cheaper, as nothing is copied).
+    LastLoaded,
 }
 
 /// The root flake, loaded for one evaluation: requests are made through it.
 pub struct Loaded<'a> {
     repl: &'a mut Repl,
     pub limits: Limits,
+    /// The start and load of the evaluator the answers come from.
+    pub epoch: Epoch,
 }
 
 /// Why the flake could not be loaded: Nix's error text (a broken flake.nix, an input that
@@ -126,7 +152,12 @@ impl Sessions {
         roots
             .entry(root.to_path_buf())
             .or_insert_with(|| {
-                Arc::new(Slot { session: Mutex::new(None), last_used: Mutex::new(Instant::now()) })
+                Arc::new(Slot {
+                    session: Mutex::new(None),
+                    last_used: Mutex::new(Instant::now()),
+                    starts: AtomicU64::new(0),
+                    loads: AtomicU64::new(0),
+                })
             })
             .clone()
     }
@@ -178,6 +209,12 @@ impl Sessions {
         session.as_ref().map(|s| s.repl.pid())
     }
 
+    /// The epoch of the evaluator of `root` (never blocks: read while it works).
+    pub fn epoch(&self, root: &Path) -> Epoch {
+        let slot = self.slot(root);
+        Epoch { starts: slot.starts.load(Ordering::Acquire), loads: slot.loads.load(Ordering::Acquire) }
+    }
+
     /// Loads the flake at `root` in its evaluator (started or reloaded as needed) and runs `f`
     /// over it. A crashed evaluator is started again once.
     pub fn with_flake<R>(
@@ -186,6 +223,22 @@ impl Sessions {
         root: &Path,
         options: &NixOptions,
         limits: Limits,
+        cancel: &AtomicBool,
+        f: impl FnOnce(&mut Loaded) -> R,
+    ) -> Result<R, LoadError> {
+        self.with_flake_as(nix, root, options, limits, Freshness::Workspace, cancel, f)
+    }
+
+    /// [`Sessions::with_flake`], loading a fresh copy of the workspace only when `fresh` asks
+    /// for one or nothing is loaded; [`Loaded::epoch`] says which load `f` sees.
+    #[allow(clippy::too_many_arguments)]
+    pub fn with_flake_as<R>(
+        &self,
+        nix: &Nix,
+        root: &Path,
+        options: &NixOptions,
+        limits: Limits,
+        fresh: Freshness,
         cancel: &AtomicBool,
         f: impl FnOnce(&mut Loaded) -> R,
     ) -> Result<R, LoadError> {
@@ -204,9 +257,15 @@ impl Sessions {
                 *guard = None;
                 self.stop_idle_except(IDLE, Some(root));
                 *guard = Some(start(nix, root, options, key.clone(), &limits, cancel)?);
+                slot.starts.fetch_add(1, Ordering::AcqRel);
             }
             let session = guard.as_mut().expect("started above");
-            match load_root(session, root, &limits, cancel) {
+            let reuse = fresh == Freshness::LastLoaded && session.root_bound;
+            let loaded = if reuse { Ok(()) } else { load_root(session, root, &limits, cancel) };
+            if !reuse {
+                slot.loads.fetch_add(1, Ordering::AcqRel);
+            }
+            match loaded {
                 Ok(()) => {}
                 // flake.nix's inputs changed since the lock graph was made: lock again.
                 Err(Reload::Inputs) if attempts < 3 => {
@@ -220,7 +279,11 @@ impl Sessions {
                 }
                 Err(Reload::Failed(e)) => break Err(e),
             }
-            let mut loaded = Loaded { repl: &mut session.repl, limits };
+            let epoch = Epoch {
+                starts: slot.starts.load(Ordering::Acquire),
+                loads: slot.loads.load(Ordering::Acquire),
+            };
+            let mut loaded = Loaded { repl: &mut session.repl, limits, epoch };
             break Ok(f(&mut loaded));
         };
         if let Some(session) = guard.as_mut() {
@@ -270,12 +333,13 @@ fn start(
     let lib = format!("{CALL_FLAKE} (builtins.fromJSON {})", nix_string(&locks.to_string()));
     repl.bind("_fl_lib", &lib, limits, cancel).map_err(LoadError::Evaluator)?;
     log::info!("evaluator of {} started (pid {})", root.display(), repl.pid());
-    Ok(Session { repl, key, inputs: None, loads: 0, tracked: None })
+    Ok(Session { repl, key, inputs: None, loads: 0, tracked: None, root_bound: false })
 }
 
 /// Binds `_fl_root` to the flake over a fresh copy of the workspace.
 fn load_root(session: &mut Session, root: &Path, limits: &Limits, cancel: &AtomicBool) -> Result<(), Reload> {
     let failed = |e| Reload::Failed(LoadError::Evaluator(e));
+    session.root_bound = false;
     session.loads += 1;
     let n = session.loads;
     let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
@@ -305,6 +369,7 @@ fn load_root(session: &mut Session, root: &Path, limits: &Limits, cancel: &Atomi
         .repl
         .bind("_fl_root", &format!("_fl_lib.root _fl_src{n} {sub}"), limits, cancel)
         .map_err(failed)?;
+    session.root_bound = true;
     // The previous copy is no longer needed.
     if n > 1 {
         let _ = session.repl.bind(&format!("_fl_src{}", n - 1), "null", limits, cancel);

@@ -96,6 +96,9 @@ pub struct FileContext {
     pub builtin_docs: Option<Arc<super::docs::BuiltinDocs>>,
     /// The packages of the flake's nixpkgs, when Nix could list them (possibly still loading).
     pub packages: Option<Arc<crate::pkgs::PackageIndex>>,
+    /// What the flake's evaluator says is in the set being completed (`self.`, `nixpkgs.lib.`),
+    /// for the target `completion::evaluation_target` found at the cursor.
+    pub attributes: Option<(crate::eval::attributes::Target, crate::eval::attributes::Answer)>,
 }
 
 impl FileContext {

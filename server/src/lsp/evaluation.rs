@@ -69,7 +69,7 @@ impl Evaluations {
         }
     }
 
-    fn limits(&self) -> Limits {
+    pub fn limits(&self) -> Limits {
         *self.inner.limits.read().unwrap_or_else(|e| e.into_inner())
     }
 

@@ -9,6 +9,7 @@ use tower_lsp::lsp_types::{self as lsp, *};
 use super::convert::{self, request_failed};
 use super::documents::Snapshot;
 use super::state::State;
+use crate::eval::attributes::{Answer, Target};
 use crate::ide::{self, Analysis, FileContext};
 use crate::pkgs::PackageIndex;
 use crate::syntax::{PositionEncoding, TextRange, TextSize};
@@ -68,10 +69,12 @@ pub enum Needs {
 }
 
 /// Runs `f` over the document's analysis on a blocking thread, with `packages`, the index of
-/// its flake's nixpkgs. A document that is not open is read from disk.
+/// its flake's nixpkgs, and `attributes`, what the evaluator said for completion's target. A
+/// document that is not open is read from disk.
 pub async fn with_analysis<R, F>(
     state: &State,
     packages: Option<Arc<PackageIndex>>,
+    attributes: Option<(Target, Answer)>,
     uri: &Url,
     needs: Needs,
     f: F,
@@ -87,7 +90,12 @@ where
     let builtin_docs = state.builtin_docs();
     let joined = tokio::task::spawn_blocking(move || {
         let analysis = snapshot.analysis();
-        let ctx = Ctx { snapshot, analysis, file: FileContext { path, lock, builtin_docs, packages }, enc };
+        let ctx = Ctx {
+            snapshot,
+            analysis,
+            file: FileContext { path, lock, builtin_docs, packages, attributes },
+            enc,
+        };
         f(&ctx)
     })
     .await;
@@ -97,6 +105,11 @@ where
         log::error!("request on {uri} failed: {message}");
         Error { code: ErrorCode::InternalError, message: message.into(), data: None }
     })
+}
+
+/// The set at `pos` whose attributes the flake's evaluator is asked for, if any.
+pub fn evaluation_target(ctx: &Ctx, pos: Position) -> Option<Target> {
+    ide::completion::evaluation_target(&ctx.analysis, &ctx.file, ctx.offset(pos))
 }
 
 pub fn completion(ctx: &Ctx, pos: Position) -> Option<CompletionResponse> {

@@ -5,6 +5,7 @@
 //! one concern and takes what it needs, so that no module imports one that imports it back
 //! (docs/architecture.md has the map).
 
+mod attributes;
 mod commands;
 mod convert;
 mod documents;

@@ -12,6 +12,7 @@ use tower_lsp::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp::lsp_types::*;
 use tower_lsp::{Client, ClientSocket, LanguageServer, LspService};
 
+use super::attributes::Attributes;
 use super::commands::{self, Commands};
 use super::environment::{Environments, RootParams, ShellsResult, TrustParams};
 use super::evaluation::Evaluations;
@@ -33,6 +34,7 @@ pub struct Backend {
     publisher: Publisher,
     packages: Packages,
     evaluations: Evaluations,
+    attributes: Attributes,
     environments: Environments,
     commands: Commands,
     session: Session,
@@ -92,6 +94,7 @@ impl Backend {
         let publisher = Publisher::new(client.clone(), state.clone());
         let packages = Packages::new(progress.clone());
         let evaluations = Evaluations::new(publisher.clone());
+        let attributes = Attributes::new(evaluations.clone());
         let environments =
             Environments::new(client.clone(), progress.clone(), publisher.clone(), packages.clone());
         let commands = Commands {
@@ -109,6 +112,7 @@ impl Backend {
             publisher,
             packages,
             evaluations,
+            attributes,
             environments,
             commands,
             session: Session::default(),
@@ -121,8 +125,23 @@ impl Backend {
         R: Send + 'static,
         F: FnOnce(&Ctx) -> R + Send + 'static,
     {
+        self.with_attributes(uri, needs, None, f).await
+    }
+
+    /// [`Backend::with_analysis`] with what the evaluator said for completion's target.
+    async fn with_attributes<R, F>(
+        &self,
+        uri: &Url,
+        needs: Needs,
+        attributes: Option<(crate::eval::attributes::Target, crate::eval::attributes::Answer)>,
+        f: F,
+    ) -> Result<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Ctx) -> R + Send + 'static,
+    {
         let packages = uri.to_file_path().ok().and_then(|p| self.packages.for_path(&p));
-        features::with_analysis(&self.state, packages, uri, needs, f).await
+        features::with_analysis(&self.state, packages, attributes, uri, needs, f).await
     }
 
     /// Opening or saving a flake's file evaluates the flake and loads its packages.
@@ -433,11 +452,22 @@ impl LanguageServer for Backend {
     }
 
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
-        let pos = params.text_document_position;
-        self.with_analysis(&pos.text_document.uri, Needs::Lock, move |ctx| {
-            features::completion(ctx, pos.position)
-        })
-        .await
+        let (uri, position) =
+            (params.text_document_position.text_document.uri, params.text_document_position.position);
+        // After `self.` or `nixpkgs.lib.`: the evaluator's answer first (bounded wait).
+        let target = self
+            .with_analysis(&uri, Needs::Lock, move |ctx| features::evaluation_target(ctx, position))
+            .await?;
+        let attributes = match target {
+            Some(target) => {
+                let root = uri.to_file_path().ok().and_then(|p| crate::env::find_root(&p));
+                let answer = self.attributes.answer(self.environments.engine(), root, target.clone()).await;
+                Some((target, answer))
+            }
+            None => None,
+        };
+        self.with_attributes(&uri, Needs::Lock, attributes, move |ctx| features::completion(ctx, position))
+            .await
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {

@@ -6,6 +6,7 @@
 //! relevant first: the ones specific to the spot (schema keys, names in scope), then those
 //! that fit anywhere (keywords, builtins).
 
+mod evaluated;
 mod flake;
 mod items;
 mod names;
@@ -18,6 +19,7 @@ pub(crate) use packages::{documentation as package_documentation, select_path, s
 use std::collections::HashSet;
 
 use super::analysis::{Analysis, FileContext, FileKind};
+use crate::eval::attributes::Target;
 use crate::flake::schema::{self, OutputShape, ValueKind};
 use crate::flake::{literal_string, FlakeModel};
 use crate::syntax::builtins::{BUILTINS, GLOBALS};
@@ -65,7 +67,7 @@ pub fn completion_list(analysis: &Analysis, ctx: &FileContext, offset: TextSize)
                 all_builtins(&mut acc);
             }
         }
-        Place::Select { base, path } => select(&mut acc, base, path, cursor.offset, flake),
+        Place::Select { base, path } => select(&mut acc, base, path, cursor.offset, flake, ctx),
         Place::AttrName { set, prefix } => attr_name(&mut acc, set, prefix, flake),
         Place::Formal { lambda } => formal(&mut acc, lambda, flake),
         Place::StringText { string, typed } => {
@@ -77,6 +79,24 @@ pub fn completion_list(analysis: &Analysis, ctx: &FileContext, offset: TextSize)
         }
     }
     CompletionList { items: acc.items, incomplete: acc.incomplete }
+}
+
+/// The set at the cursor whose attributes only the flake's evaluator knows (`self.`,
+/// `nixpkgs.lib.`, `inputs.<name>.packages.${system}.`), for the caller to ask it and pass
+/// the answer back in [`FileContext::attributes`]. `None` where the text or the package index
+/// says what comes.
+pub fn evaluation_target(analysis: &Analysis, ctx: &FileContext, offset: TextSize) -> Option<Target> {
+    let root = analysis.root();
+    let cursor = Cursor::at(&root, offset);
+    let Place::Select { base, path } = &cursor.place else { return None };
+    if ctx.packages.is_some() {
+        let resolve = |ident: &SyntaxNode| names::bound(ident, cursor.offset);
+        if packages::select_path(base, path, &resolve).is_some() {
+            return None;
+        }
+    }
+    let flake = analysis.flake().map(|model| (model, &root));
+    evaluated::target_at(base, path, cursor.offset, flake, ctx.lock.as_deref())
 }
 
 /// The flake's inputs and outputs as Nix would read them once the binding being typed is
@@ -179,8 +199,16 @@ fn is_builtins(node: &SyntaxNode, visible: &Visible) -> bool {
 }
 
 /// After `base.`: the builtins after `builtins.`, a flake's inputs after `inputs.`, packages
-/// after `pkgs.` (or anything else that is nixpkgs' package set).
-fn select(acc: &mut Items, base: &SyntaxNode, path: &[SyntaxNode], offset: TextSize, flake: Option<&Flake>) {
+/// after `pkgs.` (or anything else that is nixpkgs' package set), what the evaluator sees after
+/// `self.` or `nixpkgs.lib.`.
+fn select(
+    acc: &mut Items,
+    base: &SyntaxNode,
+    path: &[SyntaxNode],
+    offset: TextSize,
+    flake: Option<&Flake>,
+    ctx: &FileContext,
+) {
     if let Some(index) = acc.packages {
         let resolve = |ident: &SyntaxNode| names::bound(ident, offset);
         if let Some(set) = packages::select_path(base, path, &resolve) {
@@ -188,6 +216,11 @@ fn select(acc: &mut Items, base: &SyntaxNode, path: &[SyntaxNode], offset: TextS
             packages::complete(acc, index, &set, &typed);
             return;
         }
+    }
+    let model = flake.map(|f| (f.model, f.root));
+    if let Some(target) = evaluated::target_at(base, path, offset, model, ctx.lock.as_deref()) {
+        evaluated::complete(acc, &target, ctx.attributes.as_ref());
+        return;
     }
     if !path.is_empty() {
         return;
