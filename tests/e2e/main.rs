@@ -4,6 +4,7 @@ mod adapter_lsp;
 mod cli;
 mod env;
 mod environment_lsp;
+mod eval_completion;
 mod eval_session;
 mod faults;
 mod features;

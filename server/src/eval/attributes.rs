@@ -159,11 +159,12 @@ fn select(query: &Query) -> String {
     out
 }
 
-/// A string-valued expression: JSON of `{ name = kind; }` (`null` when the value is not a set).
+/// A string-valued expression: JSON of `[[name, kind], …]` (`null` when the value is not a
+/// set). Pairs, not a set: `toJSON` writes a set with `outPath` (the flake's own) as that.
 fn kinds_expr(query: &Query) -> String {
     let kind = r#"x: if builtins.isFunction x then "function" else if builtins.isAttrs x then (let t = builtins.tryEval (x.type or null); in if t.success && t.value == "derivation" then "derivation" else "set") else if builtins.isString x then "string" else if builtins.isList x then "list" else if builtins.isBool x then "bool" else if builtins.isInt x then "int" else if builtins.isFloat x then "float" else if builtins.isPath x then "path" else if x == null then "null" else "unknown""#;
     format!(
-        "let v = {}; kind = {kind}; in builtins.toJSON (if !builtins.isAttrs v then null else if builtins.length (builtins.attrNames v) > {MAX_KINDS} then builtins.mapAttrs (_: _: \"unknown\") v else builtins.mapAttrs (_: a: let t = builtins.tryEval (kind a); in if t.success then t.value else \"error\") v)",
+        "let v = {}; kind = {kind}; in builtins.toJSON (if !builtins.isAttrs v then null else if builtins.length (builtins.attrNames v) > {MAX_KINDS} then map (n: [n \"unknown\"]) (builtins.attrNames v) else builtins.attrValues (builtins.mapAttrs (n: a: [n (let t = builtins.tryEval (kind a); in if t.success then t.value else \"error\")]) v))",
         select(query)
     )
 }
@@ -171,18 +172,15 @@ fn kinds_expr(query: &Query) -> String {
 /// The names alone, when looking at the values failed in a way `tryEval` does not catch.
 fn names_expr(query: &Query) -> String {
     format!(
-        "let v = {}; in builtins.toJSON (if builtins.isAttrs v then builtins.mapAttrs (_: _: \"unknown\") v else null)",
+        "let v = {}; in builtins.toJSON (if builtins.isAttrs v then map (n: [n \"unknown\"]) (builtins.attrNames v) else null)",
         select(query)
     )
 }
 
 fn parse(json: &str) -> Option<Vec<Attr>> {
-    let value: serde_json::Value = serde_json::from_str(json).ok()?;
-    let map = value.as_object()?;
-    let mut attrs: Vec<Attr> = map
-        .iter()
-        .map(|(name, kind)| Attr { name: name.clone(), kind: ValueKind::parse(kind.as_str().unwrap_or("")) })
-        .collect();
+    let pairs: Option<Vec<(String, String)>> = serde_json::from_str(json).ok()?;
+    let mut attrs: Vec<Attr> =
+        pairs?.into_iter().map(|(name, kind)| Attr { name, kind: ValueKind::parse(&kind) }).collect();
     attrs.sort_by(|a, b| a.name.cmp(&b.name));
     Some(attrs)
 }
@@ -270,7 +268,8 @@ mod tests {
         assert_eq!(select(&q), r#"_fl_root.inputs."nixpkgs"."lib"."a b""#);
         assert_eq!(select(&Query { base: Base::Flake, path: vec![] }), "_fl_root");
         assert!(kinds_expr(&q).contains("tryEval (kind a)"));
-        let attrs = parse(r#"{"zip":"function","a":"set","drv":"derivation","bad":"error"}"#).unwrap();
+        let attrs =
+            parse(r#"[["zip","function"],["a","set"],["drv","derivation"],["bad","error"]]"#).unwrap();
         let shown: Vec<(&str, &str)> = attrs.iter().map(|a| (a.name.as_str(), a.kind.describe())).collect();
         assert_eq!(
             shown,

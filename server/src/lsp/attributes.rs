@@ -93,6 +93,7 @@ impl Inner {
             return known;
         }
         let (found, at) = attributes::request(&nix, root, options, self.evaluations.limits(), &query);
+        log::debug!("attributes of {query:?}: {} found", found.as_ref().map_or(0, Vec::len));
         self.cache.put(root, &query, at, found.clone());
         match found {
             Some(attrs) => Answer::Ready(Arc::new(attrs)),
