@@ -229,10 +229,13 @@ pub fn request(
     }
 }
 
+/// An answer kept: the epoch it came from, the attributes (`None`: nothing to offer).
+type Kept = (Epoch, Option<Arc<Vec<Attr>>>);
+
 /// Answers by (root, query), each valid while the evaluator is at the epoch it came from.
 #[derive(Default)]
 pub struct Cache {
-    entries: Mutex<HashMap<(PathBuf, Query), (Epoch, Option<Arc<Vec<Attr>>>)>>,
+    entries: Mutex<HashMap<(PathBuf, Query), Kept>>,
 }
 
 impl Cache {

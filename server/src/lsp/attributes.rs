@@ -30,10 +30,13 @@ pub struct Attributes {
     inner: Arc<Inner>,
 }
 
+/// Where the answer to a question under way will be.
+type Coming = watch::Receiver<Option<Answer>>;
+
 struct Inner {
     cache: Cache,
-    /// The questions being asked, with where their answer will be.
-    asking: Mutex<HashMap<(PathBuf, Target), watch::Receiver<Option<Answer>>>>,
+    /// The questions being asked, by root and target.
+    asking: Mutex<HashMap<(PathBuf, Target), Coming>>,
     evaluations: Evaluations,
 }
 

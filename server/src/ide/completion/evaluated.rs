@@ -128,13 +128,11 @@ pub(super) fn complete(acc: &mut Items, target: &Target, known: Option<&(Target,
     };
     let typed = acc.typed.clone();
     let many = attrs.len() > MAX_ITEMS;
-    let mut shown = 0;
-    for attr in attrs.iter().filter(|a| !many || a.name.starts_with(&typed)) {
+    for (shown, attr) in attrs.iter().filter(|a| !many || a.name.starts_with(&typed)).enumerate() {
         if shown == MAX_ITEMS {
             acc.incomplete = true;
             break;
         }
-        shown += 1;
         let kind = match attr.kind {
             ValueKind::Function => CompletionKind::Function,
             ValueKind::Set => CompletionKind::Module,
