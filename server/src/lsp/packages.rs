@@ -6,7 +6,9 @@
 //! sets when a feature asks for one. Without Nix there is no index and nothing else changes.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
+use std::time::Duration;
 
 use dashmap::DashMap;
 
@@ -14,7 +16,11 @@ use super::nixpkgs;
 use super::progress::{run_with_progress, Progresses};
 use crate::env::Engine;
 use crate::pkgs::load::{self, Source};
-use crate::pkgs::PackageIndex;
+use crate::pkgs::{PackageIndex, PackageRef};
+
+/// How long a request waits for one package read by itself (Nix imports nixpkgs first: about
+/// a second for a large one).
+const READ_NOW_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Clone)]
 pub struct Packages {
@@ -27,11 +33,22 @@ struct Inner {
     by_key: DashMap<(String, String), Arc<PackageIndex>>,
     /// The index of each flake root.
     by_root: DashMap<PathBuf, Arc<PackageIndex>>,
+    /// Where each index (by the same key) reads packages from.
+    sources: DashMap<(String, String), Source>,
+    /// Packages being read one by one: who asks next waits for the same answer.
+    reading: DashMap<PackageRef, Arc<tokio::sync::OnceCell<()>>>,
 }
 
 impl Packages {
     pub fn new(progress: Progresses) -> Packages {
-        Packages { inner: Arc::new(Inner { progress, by_key: DashMap::new(), by_root: DashMap::new() }) }
+        let inner = Inner {
+            progress,
+            by_key: DashMap::new(),
+            by_root: DashMap::new(),
+            sources: DashMap::new(),
+            reading: DashMap::new(),
+        };
+        Packages { inner: Arc::new(inner) }
     }
 
     /// The index of the flake `path` belongs to (the innermost root holding it).
@@ -75,6 +92,7 @@ impl Packages {
             }
             let cache_dir = crate::env::cache::cache_dir().map(|d| d.join("pkgs"));
             let source = Source { nix, reference, system, cache_dir };
+            inner.sources.insert(key.clone(), source.clone());
             let handle = tokio::runtime::Handle::current();
             let (packages, s, weak) = (this.clone(), source.clone(), Arc::downgrade(&index));
             index.set_requester(move |path| {
@@ -89,9 +107,40 @@ impl Packages {
             if index.top().is_none() {
                 // Nix could not list them: another open may try again.
                 inner.by_key.remove(&key);
+                inner.sources.remove(&key);
                 inner.by_root.retain(|_, i| !Arc::ptr_eq(i, &index));
             }
         });
+    }
+
+    /// Reads one package of the index of `file`'s flake by itself, ahead of the index (what
+    /// the user looks at: a hover, a completion item resolved), unless the index already
+    /// knows it. Returns whether it is known now.
+    pub async fn read_now(&self, file: &Path, wanted: &PackageRef) -> bool {
+        let Some(index) = self.for_path(file) else { return false };
+        if index.details(wanted).is_some() {
+            return true;
+        }
+        let key = (index.reference.clone(), index.system.clone());
+        let Some(source) = self.inner.sources.get(&key).map(|s| s.clone()) else { return false };
+        let cell = self.inner.reading.entry(wanted.clone()).or_default().clone();
+        let read = cell.get_or_init(|| {
+            let (index, wanted) = (index.clone(), wanted.clone());
+            async move {
+                let found = tokio::task::spawn_blocking(move || {
+                    let source = Source { nix: source.nix.first(), ..source };
+                    match source.package(&wanted.path, &wanted.name, &AtomicBool::new(false)) {
+                        Ok(entry) => index.record(wanted, entry),
+                        Err(e) => log::info!("cannot read {} of {}: {e}", wanted.name, index.reference),
+                    }
+                });
+                let _ = found.await;
+            }
+        });
+        // A hover waits this long at most; the answer is kept for the next one.
+        let _ = tokio::time::timeout(READ_NOW_TIMEOUT, read).await;
+        self.inner.reading.remove_if(wanted, |_, c| c.initialized());
+        index.details(wanted).is_some()
     }
 
     /// Loads the set at `path` into `index`, reporting progress.

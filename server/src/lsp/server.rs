@@ -293,6 +293,7 @@ impl LanguageServer for Backend {
                 }),
                 completion_provider: Some(CompletionOptions {
                     trigger_characters: Some(vec![".".into(), "\"".into(), ":".into()]),
+                    resolve_provider: Some(true),
                     ..CompletionOptions::default()
                 }),
                 hover_provider: Some(HoverProviderCapability::Simple(true)),
@@ -406,8 +407,31 @@ impl LanguageServer for Backend {
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         let pos = params.text_document_position_params;
-        self.with_analysis(&pos.text_document.uri, Needs::Lock, move |ctx| features::hover(ctx, pos.position))
-            .await
+        let (uri, position) = (pos.text_document.uri, pos.position);
+        let (hover, wanted) =
+            self.with_analysis(&uri, Needs::Lock, move |ctx| features::hover(ctx, position)).await?;
+        // A package the index has not reached yet is read by itself, then shown.
+        if let (Some(wanted), Ok(file)) = (wanted, uri.to_file_path()) {
+            if self.packages.read_now(&file, &wanted).await {
+                let again = self.with_analysis(&uri, Needs::Lock, move |ctx| features::hover(ctx, position));
+                return Ok(again.await?.0);
+            }
+        }
+        Ok(hover)
+    }
+
+    async fn completion_resolve(&self, item: CompletionItem) -> Result<CompletionItem> {
+        let Some((uri, wanted)) = item.data.as_ref().and_then(super::convert::package_of_data) else {
+            return Ok(item);
+        };
+        let Ok(file) = uri.to_file_path() else { return Ok(item) };
+        if !self.packages.read_now(&file, &wanted).await {
+            return Ok(item);
+        }
+        match self.packages.for_path(&file) {
+            Some(index) => Ok(features::resolve_package(item, &index, &wanted)),
+            None => Ok(item),
+        }
     }
 
     async fn goto_definition(&self, params: GotoDefinitionParams) -> Result<Option<GotoDefinitionResponse>> {

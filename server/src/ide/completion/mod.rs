@@ -13,6 +13,7 @@ mod packages;
 mod place;
 
 pub use items::{CompletionItem, CompletionKind, CompletionList};
+pub use packages::resolve as resolve_package;
 pub(crate) use packages::{documentation as package_documentation, select_path, set_path, Bound};
 
 use std::collections::HashSet;
