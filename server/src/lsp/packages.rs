@@ -18,6 +18,26 @@ use crate::env::Engine;
 use crate::pkgs::load::{self, Source};
 use crate::pkgs::{PackageIndex, PackageRef};
 
+/// How long a request waits for its flake's index to be set up (which nixpkgs, which system).
+const REGISTER_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// While it lives, the root's index is being set up.
+struct Registering {
+    packages: Packages,
+    root: PathBuf,
+}
+
+impl Drop for Registering {
+    fn drop(&mut self) {
+        let inner = &self.packages.inner;
+        inner.registering.remove_if_mut(&self.root, |_, n| {
+            *n -= 1;
+            *n == 0
+        });
+        inner.registered.notify_waiters();
+    }
+}
+
 /// How long a request waits for one package read by itself (Nix imports nixpkgs first: about
 /// a second for a large one).
 const READ_NOW_TIMEOUT: Duration = Duration::from_secs(10);
@@ -35,6 +55,10 @@ struct Inner {
     by_root: DashMap<PathBuf, Arc<PackageIndex>>,
     /// Where each index (by the same key) reads packages from.
     sources: DashMap<(String, String), Source>,
+    /// Roots whose index is being looked up (which nixpkgs, which system), and the signal that
+    /// one was: a request arriving at that moment waits for it ([`Packages::index_for`]).
+    registering: DashMap<PathBuf, usize>,
+    registered: tokio::sync::Notify,
     /// Packages being read one by one: who asks next waits for the same answer.
     reading: DashMap<PackageRef, Arc<tokio::sync::OnceCell<()>>>,
 }
@@ -46,6 +70,8 @@ impl Packages {
             by_key: DashMap::new(),
             by_root: DashMap::new(),
             sources: DashMap::new(),
+            registering: DashMap::new(),
+            registered: tokio::sync::Notify::new(),
             reading: DashMap::new(),
         };
         Packages { inner: Arc::new(inner) }
@@ -61,10 +87,28 @@ impl Packages {
             .map(|r| r.value().clone())
     }
 
+    /// [`Packages::for_path`], waiting (a moment at most) when the flake's index is being
+    /// looked up right now: a hover sent with the file's opening gets the index.
+    pub async fn index_for(&self, path: &Path) -> Option<Arc<PackageIndex>> {
+        let deadline = tokio::time::Instant::now() + REGISTER_TIMEOUT;
+        loop {
+            let registered = self.inner.registered.notified();
+            if let Some(index) = self.for_path(path) {
+                return Some(index);
+            }
+            if !self.inner.registering.iter().any(|r| path.starts_with(r.key())) {
+                return None;
+            }
+            tokio::time::timeout_at(deadline, registered).await.ok()?;
+        }
+    }
+
     /// Makes sure the flake at `root` has the index of its nixpkgs, loading it in the
     /// background when no flake had it yet.
     pub fn load(&self, engine: Arc<Engine>, root: PathBuf) {
         let this = self.clone();
+        *self.inner.registering.entry(root.clone()).or_default() += 1;
+        let registering = Registering { packages: self.clone(), root: root.clone() };
         tokio::spawn(async move {
             let options = engine.config.nix.clone();
             let r = root.clone();
@@ -77,22 +121,24 @@ impl Packages {
             let Ok(Some((nix, system, reference))) = found else { return };
             let inner = &this.inner;
             let key = (reference.clone(), system.clone());
+            let cache_dir = crate::env::cache::cache_dir().map(|d| d.join("pkgs"));
+            let source = Source { nix, reference: reference.clone(), system: system.clone(), cache_dir };
             let mut fresh = false;
             let index = inner
                 .by_key
                 .entry(key.clone())
                 .or_insert_with(|| {
                     fresh = true;
+                    // Before the index is found by anyone, so a request can read from it.
+                    inner.sources.insert(key.clone(), source.clone());
                     Arc::new(PackageIndex::new(&reference, &system))
                 })
                 .clone();
             inner.by_root.insert(root, index.clone());
+            drop(registering);
             if !fresh {
                 return;
             }
-            let cache_dir = crate::env::cache::cache_dir().map(|d| d.join("pkgs"));
-            let source = Source { nix, reference, system, cache_dir };
-            inner.sources.insert(key.clone(), source.clone());
             let handle = tokio::runtime::Handle::current();
             let (packages, s, weak) = (this.clone(), source.clone(), Arc::downgrade(&index));
             index.set_requester(move |path| {

@@ -116,6 +116,20 @@ impl Backend {
         features::with_analysis(&self.state, packages, uri, needs, f).await
     }
 
+    /// [`Backend::with_analysis`] for what reads the package index: when the file's flake is
+    /// being set up (just opened), its index is waited for.
+    async fn with_packages<R, F>(&self, uri: &Url, f: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Ctx) -> R + Send + 'static,
+    {
+        let packages = match uri.to_file_path() {
+            Ok(p) => self.packages.index_for(&p).await,
+            Err(_) => None,
+        };
+        features::with_analysis(&self.state, packages, uri, Needs::Lock, f).await
+    }
+
     /// Opening or saving a flake's file evaluates the flake and loads its packages.
     fn evaluate_if_flake(&self, uri: &Url) {
         let Ok(path) = uri.to_file_path() else { return };
@@ -399,21 +413,17 @@ impl LanguageServer for Backend {
 
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
         let pos = params.text_document_position;
-        self.with_analysis(&pos.text_document.uri, Needs::Lock, move |ctx| {
-            features::completion(ctx, pos.position)
-        })
-        .await
+        self.with_packages(&pos.text_document.uri, move |ctx| features::completion(ctx, pos.position)).await
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         let pos = params.text_document_position_params;
         let (uri, position) = (pos.text_document.uri, pos.position);
-        let (hover, wanted) =
-            self.with_analysis(&uri, Needs::Lock, move |ctx| features::hover(ctx, position)).await?;
+        let (hover, wanted) = self.with_packages(&uri, move |ctx| features::hover(ctx, position)).await?;
         // A package the index has not reached yet is read by itself, then shown.
         if let (Some(wanted), Ok(file)) = (wanted, uri.to_file_path()) {
             if self.packages.read_now(&file, &wanted).await {
-                let again = self.with_analysis(&uri, Needs::Lock, move |ctx| features::hover(ctx, position));
+                let again = self.with_packages(&uri, move |ctx| features::hover(ctx, position));
                 return Ok(again.await?.0);
             }
         }
