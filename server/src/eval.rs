@@ -33,6 +33,8 @@ pub struct EvalError {
     pub context: Option<(String, Option<Place>)>,
     /// The output being evaluated (`packages.x86_64-linux`).
     pub output: String,
+    /// The error is that an input could not be fetched: which, and why.
+    pub fetch: Option<crate::nix::FetchFailure>,
 }
 
 /// The outputs evaluated, with how to reduce each to derivation paths.
@@ -83,6 +85,14 @@ pub fn evaluate(
         match result {
             Ok(_) => {}
             Err(NixError::Failed { stderr, .. }) => {
+                if let Some(fetch) = crate::nix::fetch_failure(&stderr) {
+                    // The same for every output: said once.
+                    if !errors.iter().any(|e| e.fetch.is_some()) {
+                        let words = first.map_or_else(String::new, |m| m.text);
+                        errors.push(EvalError { fetch: Some(fetch), ..at_top(root, words, &attr) });
+                    }
+                    continue;
+                }
                 let Some(message) = first else {
                     // No structured error: keep Nix's words.
                     let text = internal_json::strip_ansi(&stderr);
@@ -117,6 +127,7 @@ fn at_top(root: &Path, message: String, output: &str) -> EvalError {
         column: 1,
         context: None,
         output: output.to_string(),
+        fetch: None,
     }
 }
 
@@ -152,7 +163,7 @@ fn place(root: &Path, m: &Message, output: &str) -> EvalError {
     let context = frames.into_iter().find(|(text, at)| {
         !text.is_empty() && at.as_ref().is_some_and(|a| *a != (file.clone(), line, column))
     });
-    EvalError { message, file, line, column, context, output: output.to_string() }
+    EvalError { message, file, line, column, context, output: output.to_string(), fetch: None }
 }
 
 #[cfg(test)]

@@ -112,6 +112,12 @@ fn by_file(
 ) -> HashMap<PathBuf, Vec<ExternalDiagnostic>> {
     let mut out: HashMap<PathBuf, Vec<ExternalDiagnostic>> = HashMap::new();
     for e in errors {
+        if let Some(fetch) = &e.fetch {
+            // Said on the input's `url`, as realising says it.
+            let diagnostic = crate::ide::diagnostics::unfetched_input_in(root, fetch);
+            out.entry(root.join("flake.nix")).or_default().push(diagnostic);
+            continue;
+        }
         let suggestion = crate::pkgs::missing_attribute(&e.message).and_then(|missing| {
             let suggestions = names?.suggest(missing);
             let hint = crate::pkgs::did_you_mean(&suggestions)?;
@@ -150,6 +156,7 @@ mod tests {
             column: 7,
             context,
             output: "devShells.x86_64-linux".into(),
+            fetch: None,
         }
     }
 

@@ -8,6 +8,7 @@
 //! timeout that kills the whole process group, since Nix starts helpers of its own.
 
 pub mod builtins;
+pub mod fetch;
 pub mod internal_json;
 mod process;
 
@@ -20,6 +21,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use builtins::DumpedBuiltin;
+pub use fetch::{fetch_failure, FetchCause, FetchFailure};
 pub use process::Output;
 
 /// The environment variable that names the `nix` binary to use instead of the one on PATH.
