@@ -81,13 +81,13 @@ fn package_hover(
                     return None;
                 }
                 let path = set_path(&with.children().next()?, &resolve)?;
-                let has = matches!(index.set(&path), Lookup::Ready(set) if set.contains(&name));
+                let has = matches!(index.set_if_known(&path), Lookup::Ready(set) if set.contains(&name));
                 has.then_some(path)
             });
             found?
         }
     };
-    match index.set(&path) {
+    match index.set_if_known(&path) {
         Lookup::Ready(set) if !set.contains(&name) => return None,
         Lookup::Missing => return None,
         // Names still being listed: the attribute is read by itself (`wanted`).

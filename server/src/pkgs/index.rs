@@ -314,6 +314,17 @@ impl PackageIndex {
     /// The set at `path` below `legacyPackages.<system>` (the top for an empty path). A nested
     /// set not known yet is requested, once.
     pub fn set(&self, path: &[String]) -> Lookup {
+        self.lookup(path, true)
+    }
+
+    /// [`PackageIndex::set`] without requesting a nested set that is not known: for who needs
+    /// one package of it (hover reads that one by itself, which costs less than listing the
+    /// set and competes less with it for the machine).
+    pub fn set_if_known(&self, path: &[String]) -> Lookup {
+        self.lookup(path, false)
+    }
+
+    fn lookup(&self, path: &[String], request: bool) -> Lookup {
         if path.is_empty() {
             return self.top().map_or(Lookup::Loading, Lookup::Ready);
         }
@@ -328,6 +339,9 @@ impl PackageIndex {
                 .is_some_and(|top| matches!(top.entry(&path[0]), Some(Entry::Package(_) | Entry::Other)));
         if first_is_package {
             return Lookup::Missing;
+        }
+        if !request {
+            return Lookup::Loading;
         }
         let fresh = self.requested.lock().map(|mut r| r.insert(path.to_vec())).unwrap_or(false);
         if fresh {
@@ -511,6 +525,8 @@ mod tests {
         let log = asked.clone();
         index.set_requester(move |path| log.lock().unwrap().push(path));
         let path = vec!["python311Packages".to_string()];
+        assert!(matches!(index.set_if_known(&path), Lookup::Loading));
+        assert!(asked.lock().unwrap().is_empty(), "only looked at");
         assert!(matches!(index.set(&path), Lookup::Loading));
         assert!(matches!(index.set(&path), Lookup::Loading));
         assert_eq!(asked.lock().unwrap().len(), 1);
