@@ -260,6 +260,10 @@ fn broken_packages_cost_only_themselves(nix: &Path) {
     set.push_str(&broken_meta("meta-aborts", r#"abort "no meta""#));
     set.push_str(&broken_meta("meta-throws", r#"throw "no meta""#));
     set.push_str(&broken_meta("meta-missing", r#"{ description = { }.nothing; }"#));
+    // More than one evaluation retries without (eight): the names are split in halves too.
+    for i in 0..10 {
+        set.push_str(&broken_meta(&format!("q-aborts-{i}"), r#"abort "no meta""#));
+    }
     set.push_str(r#"nested = { recurseForDerivations = true; "#);
     set.push_str(&package("inner"));
     set.push_str("};");
@@ -277,12 +281,12 @@ fn broken_packages_cost_only_themselves(nix: &Path) {
     let cancel = std::sync::atomic::AtomicBool::new(false);
     let set = load(&source, &[], &cancel, &mut |_| {}, &mut |_, _| {}).unwrap();
     assert!(set.is_complete());
-    assert_eq!(set.names().len(), 16);
+    assert_eq!(set.names().len(), 26);
     for i in 0..9 {
         let p = set.package(&format!("p{i}")).unwrap_or_else(|| panic!("{nix:?}: p{i} has no details"));
         assert_eq!(p.description(), Some(format!("the p{i}").as_str()));
     }
-    for broken in ["meta-aborts", "meta-throws", "meta-missing"] {
+    for broken in ["meta-aborts", "meta-throws", "meta-missing", "q-aborts-0", "q-aborts-9"] {
         assert_eq!(set.entry(broken), Some(Entry::Other), "{nix:?}: {broken}");
     }
     let p3 = set.package("p3").unwrap();

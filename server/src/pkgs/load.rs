@@ -143,7 +143,9 @@ impl Source {
         let total = set.names().len();
         progress(0, total);
         let mut done = 0;
-        self.fill_range(path, set, 0..total, cancel, &mut |n| {
+        // Packages known to fail, kept across the halves so none is tried twice.
+        let mut skip = Vec::new();
+        self.fill_range(path, set, 0..total, &mut skip, cancel, &mut |n| {
             done += n;
             progress(done, total)
         })?;
@@ -157,6 +159,7 @@ impl Source {
         path: &[String],
         set: &PackageSet,
         range: std::ops::Range<usize>,
+        skip: &mut Vec<String>,
         cancel: &AtomicBool,
         done: &mut dyn FnMut(usize),
     ) -> Result<(), NixError> {
@@ -164,7 +167,7 @@ impl Source {
             return Ok(());
         }
         let names = if range.len() == set.names().len() { Names::All } else { Names::Range(range.clone()) };
-        match self.details(path, &names, cancel)? {
+        match self.details(path, &names, skip, cancel)? {
             Some(found) => {
                 set.add_details(found);
                 done(range.len());
@@ -177,8 +180,8 @@ impl Source {
             }
             None => {
                 let middle = range.start + range.len() / 2;
-                self.fill_range(path, set, range.start..middle, cancel, done)?;
-                self.fill_range(path, set, middle..range.end, cancel, done)?;
+                self.fill_range(path, set, range.start..middle, skip, cancel, done)?;
+                self.fill_range(path, set, middle..range.end, skip, cancel, done)?;
             }
         }
         Ok(())
@@ -193,35 +196,36 @@ impl Source {
         cancel: &AtomicBool,
     ) -> Result<Option<Entry>, NixError> {
         let names = [name.to_string()];
-        Ok(match self.details(path, &Names::Listed(&names), cancel)? {
+        Ok(match self.details(path, &Names::Listed(&names), &mut Vec::new(), cancel)? {
             Some(mut found) => found.remove(name),
             None => Some(Entry::Other),
         })
     }
 
-    /// The details of `names`; `None` when Nix fails on them in a way `tryEval` cannot catch
-    /// (an `abort`, a missing attribute) more often than is worth retrying. A failure that
-    /// names its package (our error context does) is retried without that package, which then
-    /// has no details.
+    /// The details of `names`, not reading those in `skip`; `None` when Nix fails on them in
+    /// a way `tryEval` cannot catch (an `abort`, a missing attribute) more often than is worth
+    /// retrying. A failure that names its package (our error context does) is retried without
+    /// that package (added to `skip`), which then has no details.
     fn details(
         &self,
         path: &[String],
         names: &Names,
+        skip: &mut Vec<String>,
         cancel: &AtomicBool,
     ) -> Result<Option<HashMap<String, Entry>>, NixError> {
-        let mut skip: Vec<String> = Vec::new();
+        let before = skip.len();
         loop {
-            match self.eval(&details_expression(path, names, &skip), cancel) {
+            match self.eval(&details_expression(path, names, skip), cancel) {
                 Ok(out) => {
                     let value: Vec<(String, Value)> =
                         serde_json::from_str(out.trim()).map_err(|e| self.unexpected(e))?;
                     let mut found: HashMap<String, Entry> =
                         value.into_iter().map(|(name, v)| (name, entry(&v))).collect();
-                    found.extend(skip.into_iter().map(|n| (n, Entry::Other)));
+                    found.extend(skip.iter().map(|n| (n.clone(), Entry::Other)));
                     return Ok(Some(found));
                 }
                 Err(NixError::Failed { stderr, .. }) => match failing_package(&stderr) {
-                    Some(name) if skip.len() < MAX_SKIPPED && !skip.iter().any(|s| s == name) => {
+                    Some(name) if skip.len() - before < MAX_SKIPPED && !skip.iter().any(|s| s == name) => {
                         log::info!("skipping package {name}: {}", first_line(&stderr));
                         skip.push(name.to_string());
                     }
