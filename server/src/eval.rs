@@ -86,12 +86,11 @@ pub fn evaluate(
             Ok(_) => {}
             Err(NixError::Failed { stderr, .. }) => {
                 if let Some(fetch) = crate::nix::fetch_failure(&stderr) {
-                    // The same for every output: said once.
-                    if !errors.iter().any(|e| e.fetch.is_some()) {
-                        let words = first.map_or_else(String::new, |m| m.text);
-                        errors.push(EvalError { fetch: Some(fetch), ..at_top(root, words, &attr) });
-                    }
-                    continue;
+                    // Every output needs the inputs: the others would fail the same way (after
+                    // Nix's retries each time).
+                    let words = first.map_or_else(String::new, |m| m.text);
+                    errors.push(EvalError { fetch: Some(fetch), ..at_top(root, words, &attr) });
+                    break;
                 }
                 let Some(message) = first else {
                     // No structured error: keep Nix's words.
