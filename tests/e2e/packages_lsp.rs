@@ -453,8 +453,18 @@ fn the_package_at_the_cursor_comes_before_the_index() {
         );
         let markdown = hover["contents"]["value"].as_str().unwrap_or_else(|| panic!("{hover}"));
         assert!(markdown.contains("**`python311Packages.pip`** `"), "{nix:?}: {markdown}");
+        // And below a package: `pkgs.python311.pkgs.virtualenv`.
+        let text = text.replace("pkgs.python311 pkgs.pyt", "pkgs.python311.pkgs.virtualenv pkgs.pyt");
+        server.change(&uri, 3, json!([{ "text": text }]));
+        let hover = server.request(
+            "textDocument/hover",
+            json!({ "textDocument": { "uri": uri }, "position": after(&text, "python311.pkgs.virt") }),
+        );
+        let markdown = hover["contents"]["value"].as_str().unwrap_or_else(|| panic!("{hover}"));
+        assert!(markdown.contains("**`python311.pkgs.virtualenv`** `"), "{nix:?}: {markdown}");
 
         // Released, the index completes: completion has the details without resolving.
+        server.change(&uri, 4, json!([{ "text": FLAKE }]));
         drop(gate);
         completion_until(&mut server, &uri, after(FLAKE, "pkgs.python311 pkgs.pyt"), |a| {
             item(a, "python311").is_some_and(|i| i["detail"] == "3.11.2") && a["isIncomplete"] == false
