@@ -59,6 +59,9 @@ struct Inner {
     /// one was: a request arriving at that moment waits for it ([`Packages::index_for`]).
     registering: DashMap<PathBuf, usize>,
     registered: tokio::sync::Notify,
+    /// Indexes whose nixpkgs Nix could not read even for one package (it cannot be fetched,
+    /// …): no more reads one by one until the index is loaded again.
+    unreadable: DashMap<(String, String), ()>,
     /// Packages being read one by one: who asks next waits for the same answer.
     reading: DashMap<PackageRef, Arc<tokio::sync::OnceCell<()>>>,
 }
@@ -72,6 +75,7 @@ impl Packages {
             sources: DashMap::new(),
             registering: DashMap::new(),
             registered: tokio::sync::Notify::new(),
+            unreadable: DashMap::new(),
             reading: DashMap::new(),
         };
         Packages { inner: Arc::new(inner) }
@@ -131,6 +135,7 @@ impl Packages {
                     fresh = true;
                     // Before the index is found by anyone, so a request can read from it.
                     inner.sources.insert(key.clone(), source.clone());
+                    inner.unreadable.remove(&key);
                     Arc::new(PackageIndex::new(&reference, &system))
                 })
                 .clone();
@@ -168,7 +173,11 @@ impl Packages {
             return true;
         }
         let key = (index.reference.clone(), index.system.clone());
+        if self.inner.unreadable.contains_key(&key) {
+            return false;
+        }
         let Some(source) = self.inner.sources.get(&key).map(|s| s.clone()) else { return false };
+        let this = self.clone();
         let cell = self.inner.reading.entry(wanted.clone()).or_default().clone();
         let read = cell.get_or_init(|| {
             let (index, wanted) = (index.clone(), wanted.clone());
@@ -177,7 +186,12 @@ impl Packages {
                     let source = Source { nix: source.nix.first(), ..source };
                     match source.package(&wanted.path, &wanted.name, &AtomicBool::new(false)) {
                         Ok(entry) => index.record(wanted, entry),
-                        Err(e) => log::info!("cannot read {} of {}: {e}", wanted.name, index.reference),
+                        Err(e) => {
+                            log::info!("cannot read {} of {}: {e}", wanted.name, index.reference);
+                            if wanted.path.is_empty() && matches!(e, crate::nix::NixError::Failed { .. }) {
+                                this.inner.unreadable.insert(key, ());
+                            }
+                        }
                     }
                 });
                 let _ = found.await;

@@ -168,17 +168,17 @@ impl Source {
         }
         let names = if range.len() == set.names().len() { Names::All } else { Names::Range(range.clone()) };
         match self.details(path, &names, skip, cancel)? {
-            Some(found) => {
+            Ok(found) => {
                 set.add_details(found);
                 done(range.len());
             }
-            None if range.len() == 1 => {
+            Err(_) if range.len() == 1 => {
                 let name = set.names()[range.start].clone();
                 log::info!("skipping package {name}: its evaluation fails");
                 set.add_details(HashMap::from([(name, Entry::Other)]));
                 done(1);
             }
-            None => {
+            Err(_) => {
                 let middle = range.start + range.len() / 2;
                 self.fill_range(path, set, range.start..middle, skip, cancel, done)?;
                 self.fill_range(path, set, middle..range.end, skip, cancel, done)?;
@@ -196,15 +196,18 @@ impl Source {
         cancel: &AtomicBool,
     ) -> Result<Option<Entry>, NixError> {
         let names = [name.to_string()];
-        Ok(match self.details(path, &Names::Listed(&names), &mut Vec::new(), cancel)? {
-            Some(mut found) => found.remove(name),
-            None => Some(Entry::Other),
-        })
+        match self.details(path, &Names::Listed(&names), &mut Vec::new(), cancel)? {
+            Ok(mut found) => Ok(found.remove(name)),
+            // Not this package: the set itself cannot be read (nixpkgs cannot be fetched, …).
+            Err(stderr) => {
+                Err(NixError::Failed { command: format!("nix eval {}", self.reference), code: None, stderr })
+            }
+        }
     }
 
-    /// The details of `names`, not reading those in `skip`; `None` when Nix fails on them in
-    /// a way `tryEval` cannot catch (an `abort`, a missing attribute) more often than is worth
-    /// retrying. A failure that names its package (our error context does) is retried without
+    /// The details of `names`, not reading those in `skip`; `Err` with Nix's words when Nix
+    /// fails on them in a way `tryEval` cannot catch (an `abort`, a missing attribute) more
+    /// often than is worth retrying, or for a reason that names no package. A failure that names its package (our error context does) is retried without
     /// that package (added to `skip`), which then has no details.
     fn details(
         &self,
@@ -212,7 +215,7 @@ impl Source {
         names: &Names,
         skip: &mut Vec<String>,
         cancel: &AtomicBool,
-    ) -> Result<Option<HashMap<String, Entry>>, NixError> {
+    ) -> Result<Result<HashMap<String, Entry>, String>, NixError> {
         let before = skip.len();
         loop {
             match self.eval(&details_expression(path, names, skip), cancel) {
@@ -222,14 +225,14 @@ impl Source {
                     let mut found: HashMap<String, Entry> =
                         value.into_iter().map(|(name, v)| (name, entry(&v))).collect();
                     found.extend(skip.iter().map(|n| (n.clone(), Entry::Other)));
-                    return Ok(Some(found));
+                    return Ok(Ok(found));
                 }
                 Err(NixError::Failed { stderr, .. }) => match failing_package(&stderr) {
                     Some(name) if skip.len() - before < MAX_SKIPPED && !skip.iter().any(|s| s == name) => {
                         log::info!("skipping package {name}: {}", first_line(&stderr));
                         skip.push(name.to_string());
                     }
-                    _ => return Ok(None),
+                    _ => return Ok(Err(stderr)),
                 },
                 Err(e) => return Err(e),
             }
@@ -287,9 +290,12 @@ fn nix_list(items: &[String]) -> String {
     format!("[ {} ]", quoted.join(" "))
 }
 
-/// The set at `path` below `s`.
+/// The set at `path` below `s` (an empty set where there is none).
 fn walk(path: &[String]) -> String {
-    format!("builtins.foldl' (a: n: a.${{n}}) s {}", nix_list(path))
+    format!(
+        "builtins.foldl' (a: n: if builtins.isAttrs a then a.${{n}} or {{ }} else {{ }}) s {}",
+        nix_list(path)
+    )
 }
 
 /// A function of `legacyPackages.<system>` giving, for each of `names` in the set at `path`,
