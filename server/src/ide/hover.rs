@@ -1064,6 +1064,32 @@ mod tests {
         check_in(FileKind::Nix, &ctx, fixture, expect)
     }
 
+    /// A package the index has no details of yet: the hover says so and names the package to
+    /// read by itself; once read (`record`), the hover has its version. Also before the names.
+    #[test]
+    fn a_package_without_details_is_wanted() {
+        use crate::pkgs::{Package, PackageIndex, PackageRef, PackageSet};
+        let index = Arc::new(PackageIndex::new("memory", "any"));
+        let ctx = FileContext { packages: Some(index.clone()), ..FileContext::default() };
+        let fixture =
+            "{ nixpkgs }: let pkgs = import nixpkgs { }; in [ pkgs.hel$0lo pkgs.python3Packages.pip ]";
+        let (text, offset) = cursor(fixture);
+        let analysis = Analysis::of(&text, FileKind::Nix);
+        let ask = |offset| hover(&analysis, &ctx, offset).map(|h| (h.markdown, h.wanted));
+        let hello = PackageRef { path: vec![], name: "hello".into() };
+        let still = "**`hello`**: an attribute of nixpkgs (its details are still being read)".to_string();
+        assert_eq!(ask(offset), Some((still.clone(), Some(hello.clone()))), "no names yet");
+        index.set_top(Arc::new(PackageSet::from_names(vec!["hello".into(), "python3Packages".into()])));
+        assert_eq!(ask(offset), Some((still, Some(hello.clone()))), "names, no details");
+        let version = Package::new([None, Some("2.12.1"), None, None, None, None, None]);
+        index.record(hello, Some(crate::pkgs::Entry::Package(version)));
+        assert_eq!(ask(offset), Some(("**`hello`** `2.12.1`".to_string(), None)));
+        // A nested set not listed: its package is wanted by itself, the set is not requested.
+        let pip = TextSize::from(text.find("pip").unwrap() as u32 + 1);
+        let wanted = ask(pip).and_then(|(_, w)| w);
+        assert_eq!(wanted, Some(PackageRef { path: vec!["python3Packages".into()], name: "pip".into() }));
+    }
+
     #[test]
     fn packages_of_nixpkgs() {
         check_pkgs(

@@ -1458,6 +1458,33 @@ mod tests {
         check_pkgs("{ pkgs }: pkgs.hello.$0", expect![[""]]);
     }
 
+    /// Items of packages without details name the package, so that resolving them reads it;
+    /// what was read by itself fills the item, and resolving gives it.
+    #[test]
+    fn packages_without_details_are_resolved() {
+        use crate::pkgs::{Entry, Package, PackageIndex, PackageRef, PackageSet};
+        let index = std::sync::Arc::new(PackageIndex::with_top(PackageSet::from_names(vec![
+            "hello".into(),
+            "help2man".into(),
+        ])));
+        let ctx = FileContext { packages: Some(index.clone()), ..FileContext::default() };
+        let (text, offset) = fixture::cursor("{ pkgs }: pkgs.hel$0");
+        let items = || completion_list(&Analysis::of(&text, FileKind::Nix), &ctx, offset).items;
+        let hello = PackageRef { path: vec![], name: "hello".into() };
+        let before = items();
+        assert_eq!(before[0].package.as_ref(), Some(&hello));
+        assert_eq!(resolve_package(&index, &hello), None, "not read yet");
+        let p = Package::new([None, Some("2.12.1"), Some("Says hello"), None, None, None, None]);
+        index.record(hello.clone(), Some(Entry::Package(p)));
+        let after = items();
+        assert_eq!((after[0].detail.as_deref(), after[0].package.as_ref()), (Some("2.12.1"), None));
+        assert_eq!(after[1].package.as_ref().map(|p| p.name.as_str()), Some("help2man"));
+        assert_eq!(
+            resolve_package(&index, &hello),
+            Some((Some("2.12.1".to_string()), Some("Says hello".to_string())))
+        );
+    }
+
     #[test]
     fn a_hundred_thousand_packages_are_capped() {
         let names: Vec<String> = (0..100_000).map(|i| format!("pkg{i:05}")).collect();
