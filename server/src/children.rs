@@ -66,34 +66,57 @@ pub fn terminate(groups: &[i32]) {
 pub const MAX_NIX: usize = 3;
 
 struct Slots {
-    used: Mutex<usize>,
+    state: Mutex<SlotState>,
     freed: Condvar,
+}
+
+#[derive(Default)]
+struct SlotState {
+    used: usize,
+    /// Waiters for what the user is looking at: they get the next free slot.
+    urgent_waiting: usize,
 }
 
 fn slots() -> &'static Slots {
     static SLOTS: OnceLock<Slots> = OnceLock::new();
-    SLOTS.get_or_init(|| Slots { used: Mutex::new(0), freed: Condvar::new() })
+    SLOTS.get_or_init(|| Slots { state: Mutex::new(SlotState::default()), freed: Condvar::new() })
 }
 
 /// A turn to run Nix; waits while `MAX_NIX` are running.
 pub struct Slot(());
 
 pub fn nix_slot() -> Slot {
+    take_slot(false)
+}
+
+/// A turn to run Nix ahead of the other waiters (still never more than `MAX_NIX` at once).
+pub fn nix_slot_first() -> Slot {
+    take_slot(true)
+}
+
+fn take_slot(urgent: bool) -> Slot {
     let s = slots();
-    let mut used = s.used.lock().unwrap_or_else(|e| e.into_inner());
-    while *used >= MAX_NIX {
-        used = s.freed.wait(used).unwrap_or_else(|e| e.into_inner());
+    let mut state = s.state.lock().unwrap_or_else(|e| e.into_inner());
+    if urgent {
+        state.urgent_waiting += 1;
     }
-    *used += 1;
+    while state.used >= MAX_NIX || (!urgent && state.urgent_waiting > 0) {
+        state = s.freed.wait(state).unwrap_or_else(|e| e.into_inner());
+    }
+    if urgent {
+        state.urgent_waiting -= 1;
+    }
+    state.used += 1;
     Slot(())
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
         let s = slots();
-        let mut used = s.used.lock().unwrap_or_else(|e| e.into_inner());
-        *used -= 1;
-        s.freed.notify_one();
+        let mut state = s.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.used -= 1;
+        // Everyone looks: an urgent waiter must not sleep through its turn.
+        s.freed.notify_all();
     }
 }
 
@@ -123,5 +146,29 @@ mod tests {
             t.join().unwrap();
         }
         assert!(peak.load(Ordering::SeqCst) <= MAX_NIX);
+    }
+
+    #[test]
+    fn an_urgent_waiter_goes_before_the_others() {
+        let mut held: Vec<Slot> = (0..MAX_NIX).map(|_| nix_slot()).collect();
+        let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let waiter = |urgent: bool| {
+            let order = order.clone();
+            std::thread::spawn(move || {
+                let _slot = if urgent { nix_slot_first() } else { nix_slot() };
+                order.lock().unwrap().push(urgent);
+            })
+        };
+        let normal = waiter(false);
+        let urgent = waiter(true);
+        while slots().state.lock().unwrap().urgent_waiting == 0 {
+            std::thread::yield_now();
+        }
+        // One turn frees: the urgent waiter takes it, and the other waits for it to end.
+        held.pop();
+        urgent.join().unwrap();
+        normal.join().unwrap();
+        drop(held);
+        assert_eq!(*order.lock().unwrap(), [true, false]);
     }
 }

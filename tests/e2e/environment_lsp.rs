@@ -580,3 +580,79 @@ fn a_hanging_evaluation_is_stopped_by_the_next_edit() {
     });
     assert!(server.shutdown().success());
 }
+
+/// An input that cannot be fetched offline (the tests have no network): one `input_unavailable`
+/// diagnostic on its `url` line naming the input, the cause and what to do, instead of
+/// `environment_failed` and `eval_error` at 1:1 with Nix's retries; `flake/environment` and
+/// `flake-lsp env` say the same sentence. A `github:` input realised and evaluated (trusted),
+/// a private-looking `git+https:` one evaluated only (untrusted); Nix 2.8 and 2.34.
+#[test]
+fn an_input_that_cannot_be_fetched_is_one_diagnostic_on_its_url() {
+    for nix in crate::testing::nixes() {
+        for (input, url, trusted) in [
+            ("utils", "github:numtide/flake-utils", true),
+            ("secret", "git+https://git.example.com/acme/private-tools", false),
+        ] {
+            unfetched_input(&nix, input, url, trusted);
+        }
+    }
+}
+
+fn unfetched_input(nix: &Path, input: &str, url: &str, trusted: bool) {
+    let flake = format!(
+        "{{\n  inputs.nixpkgs.url = \"github:NixOS/nixpkgs/nixos-24.05\";\n  inputs.{input}.url = \"{url}\";\n  \
+         outputs = {{ self, nixpkgs, {input} }}: {{\n    devShells.x86_64-linux.default = \
+         nixpkgs.legacyPackages.x86_64-linux.mkShell {{ }};\n  }};\n}}\n"
+    );
+    let tag = format!("unfetched-{input}-{}", nix.file_name().unwrap().to_string_lossy());
+    let ws = Workspace::new(&tag);
+    std::fs::write(ws.root().join("flake.nix"), &flake).unwrap();
+    git_repo(&ws.root());
+    let mut server = ws.server(nix, trusted);
+    let uri = file_uri(&ws.root().join("flake.nix"));
+    server.open(&uri, &flake);
+    let environment_error =
+        trusted.then(|| server.environment(&["failed"])["error"].as_str().unwrap().to_string());
+    let published = server.wait_for(|m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == uri
+            && m["params"]["diagnostics"]
+                .as_array()
+                .is_some_and(|d| d.iter().any(|d| d["code"] == "input_unavailable"))
+    });
+    let diagnostics = published["params"]["diagnostics"].as_array().unwrap();
+    let codes: Vec<&str> = diagnostics.iter().filter_map(|d| d["code"].as_str()).collect();
+    assert_eq!(codes, ["input_unavailable"], "{nix:?} {input}: {diagnostics:?}");
+    let d = &diagnostics[0];
+    assert_eq!(d["range"]["start"]["line"], 2, "on the url's line: {d}");
+    let message = d["message"].as_str().unwrap();
+    let expected_cause = "cannot be fetched: there is no network";
+    assert!(message.starts_with(&format!("the input `{input}` ({url}) {expected_cause}")), "{message}");
+    assert!(
+        message.contains("`nix flake lock`")
+            && message.contains(&format!("`--override-input {input} <path>`"))
+            && message.contains("flakeLsp.environment.overrideInputs"),
+        "{message}"
+    );
+    assert!(!message.contains("retrying") && !message.contains("--show-trace"), "{message}");
+    if let Some(error) = environment_error {
+        assert_eq!(error, message, "flake/environment says the same");
+    }
+    assert!(server.shutdown().success());
+
+    // `flake-lsp env` prints the same sentence.
+    if trusted {
+        let out = Command::new(env!("CARGO_BIN_EXE_flake-lsp"))
+            .args(["env", "--trust", "--override-input", "nixpkgs"])
+            .arg(format!("path:{}", repo_root().join("tests/fixtures/nixpkgs").display()))
+            .arg(ws.root())
+            .env("FLAKE_LSP_NIX", nix)
+            .env("XDG_CACHE_HOME", ws.dir.join("cache"))
+            .env("XDG_DATA_HOME", ws.dir.join("data"))
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(!out.status.success());
+        assert!(stdout.contains(&format!("error    {message}")), "{nix:?}: {stdout}");
+    }
+}

@@ -224,14 +224,24 @@ fn an_unlocked_override_is_indexed_in_memory() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A package that aborts (which `tryEval` cannot catch) costs only itself; one that throws
-/// (unfree, broken) is kept as a name without details.
+/// A package that aborts or whose meta aborts or reads a missing attribute (which `tryEval`
+/// cannot catch) costs only itself; one that throws (unfree, broken) is kept as a name without
+/// details. Every other package has its details, with both Nix versions.
 #[test]
 fn a_broken_package_does_not_fail_the_listing() {
+    for nix in crate::testing::nixes() {
+        broken_packages_cost_only_themselves(&nix);
+    }
+}
+
+fn broken_packages_cost_only_themselves(nix: &Path) {
     use flake_lsp::pkgs::load::{load, Source};
     use flake_lsp::pkgs::Entry;
-    let Some(nix) = nix() else { return };
-    let dir = std::env::temp_dir().join(format!("flake-lsp-pkgs-e2e-broken-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "flake-lsp-pkgs-e2e-broken-{}-{}",
+        nix.file_name().unwrap().to_string_lossy(),
+        std::process::id()
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let package = |name: &str| {
@@ -244,6 +254,16 @@ fn a_broken_package_does_not_fail_the_listing() {
         set.push_str(&package(&format!("p{i}")));
     }
     set.push_str(r#"aborts = abort "no"; throws = throw "unfree"; lib = { x = 1; }; "#);
+    let broken_meta = |name: &str, meta: &str| {
+        format!(r#"{name} = {{ type = "derivation"; name = "{name}"; version = "1"; meta = {meta}; }}; "#)
+    };
+    set.push_str(&broken_meta("meta-aborts", r#"abort "no meta""#));
+    set.push_str(&broken_meta("meta-throws", r#"throw "no meta""#));
+    set.push_str(&broken_meta("meta-missing", r#"{ description = { }.nothing; }"#));
+    // More than one evaluation retries without (eight): the names are split in halves too.
+    for i in 0..10 {
+        set.push_str(&broken_meta(&format!("q-aborts-{i}"), r#"abort "no meta""#));
+    }
     set.push_str(r#"nested = { recurseForDerivations = true; "#);
     set.push_str(&package("inner"));
     set.push_str("};");
@@ -253,7 +273,7 @@ fn a_broken_package_does_not_fail_the_listing() {
     )
     .unwrap();
     let source = Source {
-        nix: flake_lsp::nix::Nix::at(&nix),
+        nix: flake_lsp::nix::Nix::at(nix),
         reference: format!("path:{}", dir.display()),
         system: "x86_64-linux".into(),
         cache_dir: None,
@@ -261,7 +281,14 @@ fn a_broken_package_does_not_fail_the_listing() {
     let cancel = std::sync::atomic::AtomicBool::new(false);
     let set = load(&source, &[], &cancel, &mut |_| {}, &mut |_, _| {}).unwrap();
     assert!(set.is_complete());
-    assert_eq!(set.names().len(), 13);
+    assert_eq!(set.names().len(), 26);
+    for i in 0..9 {
+        let p = set.package(&format!("p{i}")).unwrap_or_else(|| panic!("{nix:?}: p{i} has no details"));
+        assert_eq!(p.description(), Some(format!("the p{i}").as_str()));
+    }
+    for broken in ["meta-aborts", "meta-throws", "meta-missing", "q-aborts-0", "q-aborts-9"] {
+        assert_eq!(set.entry(broken), Some(Entry::Other), "{nix:?}: {broken}");
+    }
     let p3 = set.package("p3").unwrap();
     assert_eq!(p3.version(), Some("1.0"));
     assert_eq!(p3.homepage(), Some("https://p3.example"));
@@ -324,4 +351,125 @@ fn a_seed_flake_completes_and_explains_its_packages() {
     assert!(markdown.contains("python311") && markdown.contains("https://"), "{markdown}");
     assert!(server.shutdown().success());
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A `nix` that holds back the index's reading of every package's details until `gate`
+/// exists (the index cannot complete: a stand-in for a nixpkgs too large to read before the
+/// user looks), and runs everything else as `nix` does. It waits a minute at most, so that a
+/// failed test leaves nothing behind for long.
+fn nix_holding_the_index(dir: &Path, nix: &Path, gate: &Path) -> PathBuf {
+    let wrapper = dir.join("nix-holding-the-index");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nfor a in \"$@\"; do case \"$a\" in *'(builtins.attrNames set)'*)\n  \
+             i=0; while [ ! -e '{gate}' ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done;; esac; done\n\
+             exec '{nix}' \"$@\"\n",
+            gate = gate.display(),
+            nix = nix.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    wrapper
+}
+
+/// Opened when dropped, also when a test fails.
+struct Gate(PathBuf);
+
+impl Drop for Gate {
+    fn drop(&mut self) {
+        let _ = std::fs::write(&self.0, "");
+    }
+}
+
+/// Hover and `completionItem/resolve` read the package at the cursor by itself while the
+/// index has not reached it: its version comes before the index is complete (top level and a
+/// nested set), with both Nix versions.
+#[test]
+fn the_package_at_the_cursor_comes_before_the_index() {
+    for nix in crate::testing::nixes() {
+        let dir = std::env::temp_dir().join(format!(
+            "flake-lsp-pkgs-e2e-first-{}-{}",
+            nix.file_name().unwrap().to_string_lossy(),
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        let root = dir.join("project");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(root.join("flake.nix"), FLAKE).unwrap();
+        git_repo(&root);
+        let gate = Gate(dir.join("release-the-index"));
+        let held = nix_holding_the_index(&dir, &nix, &gate.0);
+        let mut server = Server::start_with(&[
+            ("FLAKE_LSP_NIX", held.to_str().unwrap()),
+            ("XDG_CACHE_HOME", dir.join("cache").to_str().unwrap()),
+            ("XDG_DATA_HOME", dir.join("data").to_str().unwrap()),
+        ]);
+        let nixpkgs = format!("path:{}", repo_root().join("tests/fixtures/nixpkgs").display());
+        server.request(
+            "initialize",
+            json!({
+                "processId": null,
+                "rootUri": file_uri(&root),
+                "capabilities": {},
+                "initializationOptions": { "flakeLsp": { "environment": {
+                    "trusted": false,
+                    "overrideInputs": { "nixpkgs": nixpkgs }
+                } } }
+            }),
+        );
+        server.notify("initialized", json!({}));
+        let uri = file_uri(&root.join("flake.nix"));
+        server.open(&uri, FLAKE);
+
+        // Hover on `pkgs.hello`: the version, read by itself.
+        let hover = server.request(
+            "textDocument/hover",
+            json!({ "textDocument": { "uri": uri }, "position": after(FLAKE, "default = pkgs.hel") }),
+        );
+        let markdown = hover["contents"]["value"].as_str().unwrap_or_else(|| panic!("{hover}"));
+        assert!(markdown.contains("**`hello`** `2.12.1`"), "{nix:?}: {markdown}");
+
+        // Completion has the names (listed), not the details (held back): resolving the item
+        // reads them.
+        let answer = completion_until(&mut server, &uri, after(FLAKE, "pkgs.python311 pkgs.pyt"), |a| {
+            item(a, "python311").is_some()
+        });
+        let python = item(&answer, "python311").unwrap().clone();
+        assert!(python["detail"].is_null() && !python["data"].is_null(), "{nix:?}: {python}");
+        let resolved = server.request("completionItem/resolve", python);
+        assert_eq!(resolved["detail"], "3.11.2", "{nix:?}: {resolved}");
+        assert!(resolved["documentation"]["value"].as_str().unwrap_or("").contains("https://"), "{resolved}");
+
+        // A nested set, the same way: `pkgs.python311Packages.pip`.
+        let nested = "pkgs.python311Packages.pi";
+        let text = FLAKE.replace(nested, "pkgs.python311Packages.pip");
+        server.change(&uri, 2, json!([{ "text": text }]));
+        let hover = server.request(
+            "textDocument/hover",
+            json!({ "textDocument": { "uri": uri }, "position": after(&text, nested) }),
+        );
+        let markdown = hover["contents"]["value"].as_str().unwrap_or_else(|| panic!("{hover}"));
+        assert!(markdown.contains("**`python311Packages.pip`** `"), "{nix:?}: {markdown}");
+        // And below a package: `pkgs.python311.pkgs.virtualenv`.
+        let text = text.replace("pkgs.python311 pkgs.pyt", "pkgs.python311.pkgs.virtualenv pkgs.pyt");
+        server.change(&uri, 3, json!([{ "text": text }]));
+        let hover = server.request(
+            "textDocument/hover",
+            json!({ "textDocument": { "uri": uri }, "position": after(&text, "python311.pkgs.virt") }),
+        );
+        let markdown = hover["contents"]["value"].as_str().unwrap_or_else(|| panic!("{hover}"));
+        assert!(markdown.contains("**`python311.pkgs.virtualenv`** `"), "{nix:?}: {markdown}");
+
+        // Released, the index completes: completion has the details without resolving.
+        server.change(&uri, 4, json!([{ "text": FLAKE }]));
+        drop(gate);
+        completion_until(&mut server, &uri, after(FLAKE, "pkgs.python311 pkgs.pyt"), |a| {
+            item(a, "python311").is_some_and(|i| i["detail"] == "3.11.2") && a["isIncomplete"] == false
+        });
+        assert!(server.shutdown().success());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -108,6 +108,11 @@ pub fn env(args: &[String]) -> ExitCode {
             realise_with_progress(&engine, &root)
         }
     };
+    let mut environment = environment;
+    // An input that could not be fetched: the sentence the editor shows on its `url`.
+    if let Some(failure) = &environment.fetch_failure {
+        environment.error = Some(crate::ide::diagnostics::unfetched_input_in(&root, failure).message);
+    }
     print(&environment, output);
     match environment.state {
         EnvState::Ready => ExitCode::SUCCESS,
@@ -280,6 +285,7 @@ mod tests {
             python: None,
             error: None,
             error_position: None,
+            fetch_failure: None,
             log: None,
         }
     }

@@ -68,6 +68,9 @@ pub struct Environment {
     pub error: Option<String>,
     /// Where the error is, when Nix pointed into the workspace.
     pub error_position: Option<ErrorPosition>,
+    /// The error is that an input could not be fetched: which, and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fetch_failure: Option<crate::nix::FetchFailure>,
     /// Where Nix's and the shellHook's output went.
     pub log: Option<PathBuf>,
 }
@@ -84,6 +87,7 @@ impl Environment {
             python: None,
             error: None,
             error_position: None,
+            fetch_failure: None,
             log: None,
         }
     }
@@ -92,6 +96,7 @@ impl Environment {
         Environment {
             error: Some(error.message),
             error_position: error.position,
+            fetch_failure: error.fetch,
             ..Environment::empty(root, EnvState::Failed)
         }
     }
@@ -107,6 +112,7 @@ impl Environment {
             python: entry.python,
             error: None,
             error_position: None,
+            fetch_failure: None,
             log: Some(log),
         }
     }
@@ -325,6 +331,7 @@ impl Engine {
                     last.state = EnvState::Stale;
                     last.error = Some(error.message);
                     last.error_position = error.position;
+                    last.fetch_failure = error.fetch;
                     last
                 }
                 _ => {
@@ -359,6 +366,7 @@ impl Engine {
             realise::print_dev_env(nix, &target, &mut log, cancel, on_progress).map_err(|e| Failure {
                 message: e.message,
                 position: e.position.map(|(file, line, column)| ErrorPosition { file, line, column }),
+                fetch: e.fetch,
             })?;
         drop(log);
         let bash = self.bash(nix, root, &realised.script, cancel)?;
@@ -404,6 +412,7 @@ impl Engine {
             python,
             error: None,
             error_position: None,
+            fetch_failure: None,
             log: Some(log_path),
         })
     }
@@ -454,6 +463,7 @@ impl Engine {
                 message: evaluation_error(&stderr),
                 position: realise::error_position(root, &crate::nix::internal_json::strip_ansi(&stderr))
                     .map(|(file, line, column)| ErrorPosition { file, line, column }),
+                fetch: crate::nix::fetch_failure(&stderr),
             },
             other => Failure::from(other.to_string()),
         })?;
@@ -474,11 +484,12 @@ impl Engine {
 struct Failure {
     message: String,
     position: Option<ErrorPosition>,
+    fetch: Option<crate::nix::FetchFailure>,
 }
 
 impl From<String> for Failure {
     fn from(message: String) -> Failure {
-        Failure { message, position: None }
+        Failure { message, position: None, fetch: None }
     }
 }
 

@@ -119,6 +119,8 @@ pub struct RealiseError {
     /// Where in the workspace, when Nix said: (file relative to the root, line, column).
     pub position: Option<(PathBuf, u32, u32)>,
     pub cancelled: bool,
+    /// An input could not be fetched (no network, a rate limit, credentials).
+    pub fetch: Option<crate::nix::FetchFailure>,
 }
 
 impl std::fmt::Display for RealiseError {
@@ -205,7 +207,7 @@ pub fn print_dev_env(
             store_path: std::fs::canonicalize(profile).ok(),
         }),
         Err(NixError::Cancelled) => {
-            Err(RealiseError { message: "cancelled".into(), position: None, cancelled: true })
+            Err(RealiseError { message: "cancelled".into(), position: None, cancelled: true, fetch: None })
         }
         Err(NixError::Failed { stderr, code, .. }) => {
             let map = files.mapping();
@@ -225,9 +227,12 @@ pub fn print_dev_env(
                 let file = map(m.file.as_deref()?)?;
                 Some((file, m.line?, m.column?))
             });
-            Err(RealiseError { message, position, cancelled: false })
+            let fetch = crate::nix::fetch_failure(&stderr);
+            Err(RealiseError { message, position, cancelled: false, fetch })
         }
-        Err(err) => Err(RealiseError { message: err.to_string(), position: None, cancelled: false }),
+        Err(err) => {
+            Err(RealiseError { message: err.to_string(), position: None, cancelled: false, fetch: None })
+        }
     }
 }
 

@@ -40,6 +40,8 @@ pub struct EvalError {
     pub context: Option<(String, Option<Place>)>,
     /// The output being evaluated (`packages.x86_64-linux`).
     pub output: String,
+    /// The error is that an input could not be fetched: which, and why.
+    pub fetch: Option<crate::nix::FetchFailure>,
 }
 
 /// The outputs a flake's errors are looked for in, for the current system: each attribute
@@ -242,6 +244,16 @@ pub fn split_attribute(attribute: &str) -> Vec<String> {
 
 /// The flake could not be loaded: one error (where Nix says), or `Err` when cancelled.
 fn load_failure(root: &Path, e: LoadError, output: &str) -> Result<EvalError, NixError> {
+    // An input that cannot be fetched: every output needs it, so this one error is all there is.
+    let text = match &e {
+        LoadError::Nix(text) | LoadError::Run(NixError::Failed { stderr: text, .. }) => Some(text.as_str()),
+        _ => None,
+    };
+    if let Some((text, fetch)) = text.and_then(|t| crate::nix::fetch_failure(t).map(|f| (t, f))) {
+        let words = crate::nix::error_text::parse(text)
+            .map_or_else(|| internal_json::strip_ansi(text).trim().to_string(), |m| m.text);
+        return Ok(EvalError { fetch: Some(fetch), ..at_top(root, words, output) });
+    }
     match e {
         LoadError::Nix(text) => Ok(match crate::nix::error_text::parse(&text) {
             Some(m) => place(root, &m, output).0,
@@ -373,10 +385,16 @@ fn from_text(
     path: &[String],
     cancel: &AtomicBool,
 ) -> EvalError {
+    let fetch = crate::nix::fetch_failure(text);
     let Some(message) = crate::nix::error_text::parse(text) else {
-        return at_top(root, internal_json::strip_ansi(text).trim().to_string(), output);
+        return EvalError {
+            fetch,
+            ..at_top(root, internal_json::strip_ansi(text).trim().to_string(), output)
+        };
     };
     let (mut error, placed) = place(root, &message, output);
+    // An input fetched lazily, when this output first needed it.
+    error.fetch = fetch;
     if !placed && !path.is_empty() {
         if let Some((file, line, column)) = attr_position(flake, root, path, cancel) {
             (error.file, error.line, error.column) = (file, line, column);
@@ -394,6 +412,7 @@ fn at_top(root: &Path, message: String, output: &str) -> EvalError {
         column: 1,
         context: None,
         output: output.to_string(),
+        fetch: None,
     }
 }
 
@@ -476,7 +495,7 @@ fn place(root: &Path, m: &Message, output: &str) -> (EvalError, bool) {
     let context = frames.into_iter().find(|(text, at)| {
         !text.is_empty() && at.as_ref().is_some_and(|a| *a != (file.clone(), line, column))
     });
-    (EvalError { message, file, line, column, context, output: output.to_string() }, placed)
+    (EvalError { message, file, line, column, context, output: output.to_string(), fetch: None }, placed)
 }
 
 #[cfg(test)]

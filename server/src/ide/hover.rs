@@ -11,7 +11,7 @@ use super::navigation::flake::{attr_path, input_named_by, is_outputs_formal};
 use crate::flake::lock::{flake_ref_string, Attr, RefAttrs};
 use crate::flake::schema::{self, OutputShape};
 use crate::flake::{literal_string, FlakeModel};
-use crate::pkgs::{Entry, Lookup, Package};
+use crate::pkgs::{Entry, Lookup, Package, PackageRef};
 use crate::syntax::covering_node;
 use crate::syntax::scope::{DefId, DefKind, Resolution, ScopeKind};
 use crate::syntax::{
@@ -25,6 +25,9 @@ pub struct Hover {
     pub range: TextRange,
     /// Markdown.
     pub markdown: String,
+    /// The package of nixpkgs the hover is about, when its details are not known yet: the
+    /// caller may read it ([`crate::pkgs::PackageIndex::record`]) and ask again.
+    pub wanted: Option<PackageRef>,
 }
 
 /// How much of a value a hover shows.
@@ -33,19 +36,26 @@ const PREVIEW_CHARS: usize = 60;
 pub fn hover(analysis: &Analysis, ctx: &FileContext, offset: TextSize) -> Option<Hover> {
     let root = analysis.root();
     let ident = ident_at(&root, offset)?;
-    let markdown = package_hover(analysis, ctx, &ident)
-        .or_else(|| match analysis.flake() {
-            Some(model) => flake_hover(analysis, ctx, model, &root, &ident),
-            None => None,
-        })
-        .or_else(|| selected_builtin(analysis, ctx, &ident))
-        .or_else(|| name_hover(analysis, ctx, &ident))?;
-    Some(Hover { range: ident.text_range(), markdown })
+    if let Some((markdown, wanted)) = package_hover(analysis, ctx, &ident) {
+        return Some(Hover { range: ident.text_range(), markdown, wanted });
+    }
+    let markdown = match analysis.flake() {
+        Some(model) => flake_hover(analysis, ctx, model, &root, &ident),
+        None => None,
+    }
+    .or_else(|| selected_builtin(analysis, ctx, &ident))
+    .or_else(|| name_hover(analysis, ctx, &ident))?;
+    Some(Hover { range: ident.text_range(), markdown, wanted: None })
 }
 
 /// A package of the flake's nixpkgs: `pkgs.hello` with the cursor on `hello`, or `hello`
 /// under `with pkgs;`.
-fn package_hover(analysis: &Analysis, ctx: &FileContext, ident: &SyntaxNode) -> Option<String> {
+/// With the package whose details are not known yet, when so.
+fn package_hover(
+    analysis: &Analysis,
+    ctx: &FileContext,
+    ident: &SyntaxNode,
+) -> Option<(String, Option<PackageRef>)> {
     let index = ctx.packages.as_deref()?;
     let name = static_attr_name(ident)?;
     let resolve = |i: &SyntaxNode| bound(analysis, i);
@@ -71,23 +81,31 @@ fn package_hover(analysis: &Analysis, ctx: &FileContext, ident: &SyntaxNode) -> 
                     return None;
                 }
                 let path = set_path(&with.children().next()?, &resolve)?;
-                let has = matches!(index.set(&path), Lookup::Ready(set) if set.contains(&name));
+                let has = matches!(index.set_if_known(&path), Lookup::Ready(set) if set.contains(&name));
                 has.then_some(path)
             });
             found?
         }
     };
-    let Lookup::Ready(set) = index.set(&path) else { return None };
-    if !set.contains(&name) {
-        return None;
+    match index.set_if_known(&path) {
+        Lookup::Ready(set) if !set.contains(&name) => return None,
+        Lookup::Missing => return None,
+        // Names still being listed: the attribute is read by itself (`wanted`).
+        Lookup::Ready(_) | Lookup::Loading => {}
     }
     let full = path.iter().chain([&name]).cloned().collect::<Vec<_>>().join(".");
-    Some(match set.entry(&name) {
-        Some(Entry::Package(p)) => package_markdown(&full, &p),
-        Some(Entry::Set) => format!("**`{full}`**: a set of packages in nixpkgs"),
-        Some(Entry::Other) => format!("**`{full}`**: an attribute of nixpkgs (not a package)"),
-        None => format!("**`{full}`**: an attribute of nixpkgs (its details are still being read)"),
-    })
+    let wanted = PackageRef { path, name };
+    let text = match index.details(&wanted) {
+        Some(Some(Entry::Package(p))) => package_markdown(&full, &p),
+        Some(Some(Entry::Set)) => format!("**`{full}`**: a set of packages in nixpkgs"),
+        Some(Some(Entry::Other)) => format!("**`{full}`**: an attribute of nixpkgs (not a package)"),
+        Some(None) => return None,
+        None => {
+            let text = format!("**`{full}`**: an attribute of nixpkgs (its details are still being read)");
+            return Some((text, Some(wanted)));
+        }
+    };
+    Some((text, None))
 }
 
 /// How `ident` is bound, for finding package sets.
@@ -1044,6 +1062,32 @@ mod tests {
         let ctx =
             FileContext { packages: Some(Arc::new(crate::pkgs::index::sample())), ..FileContext::default() };
         check_in(FileKind::Nix, &ctx, fixture, expect)
+    }
+
+    /// A package the index has no details of yet: the hover says so and names the package to
+    /// read by itself; once read (`record`), the hover has its version. Also before the names.
+    #[test]
+    fn a_package_without_details_is_wanted() {
+        use crate::pkgs::{Package, PackageIndex, PackageRef, PackageSet};
+        let index = Arc::new(PackageIndex::new("memory", "any"));
+        let ctx = FileContext { packages: Some(index.clone()), ..FileContext::default() };
+        let fixture =
+            "{ nixpkgs }: let pkgs = import nixpkgs { }; in [ pkgs.hel$0lo pkgs.python3Packages.pip ]";
+        let (text, offset) = cursor(fixture);
+        let analysis = Analysis::of(&text, FileKind::Nix);
+        let ask = |offset| hover(&analysis, &ctx, offset).map(|h| (h.markdown, h.wanted));
+        let hello = PackageRef { path: vec![], name: "hello".into() };
+        let still = "**`hello`**: an attribute of nixpkgs (its details are still being read)".to_string();
+        assert_eq!(ask(offset), Some((still.clone(), Some(hello.clone()))), "no names yet");
+        index.set_top(Arc::new(PackageSet::from_names(vec!["hello".into(), "python3Packages".into()])));
+        assert_eq!(ask(offset), Some((still, Some(hello.clone()))), "names, no details");
+        let version = Package::new([None, Some("2.12.1"), None, None, None, None, None]);
+        index.record(hello, Some(crate::pkgs::Entry::Package(version)));
+        assert_eq!(ask(offset), Some(("**`hello`** `2.12.1`".to_string(), None)));
+        // A nested set not listed: its package is wanted by itself, the set is not requested.
+        let pip = TextSize::from(text.find("pip").unwrap() as u32 + 1);
+        let wanted = ask(pip).and_then(|(_, w)| w);
+        assert_eq!(wanted, Some(PackageRef { path: vec!["python3Packages".into()], name: "pip".into() }));
     }
 
     #[test]

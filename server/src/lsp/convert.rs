@@ -116,6 +116,26 @@ fn severity(s: Severity) -> DiagnosticSeverity {
     }
 }
 
+/// A completion item's `data` naming a package of nixpkgs whose details it lacks (read back by
+/// `completionItem/resolve`, which has no document of its own).
+pub fn package_data(uri: &Url, wanted: &crate::pkgs::PackageRef) -> serde_json::Value {
+    serde_json::json!({ "uri": uri, "package": { "path": wanted.path, "name": wanted.name } })
+}
+
+/// The document and package of [`package_data`].
+pub fn package_of_data(data: &serde_json::Value) -> Option<(Url, crate::pkgs::PackageRef)> {
+    let uri = Url::parse(data.get("uri")?.as_str()?).ok()?;
+    let package = data.get("package")?;
+    let path = package
+        .get("path")?
+        .as_array()?
+        .iter()
+        .map(|p| p.as_str().map(str::to_string))
+        .collect::<Option<_>>()?;
+    let name = package.get("name")?.as_str()?.to_string();
+    Some((uri, crate::pkgs::PackageRef { path, name }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,5 +173,14 @@ mod tests {
             PositionEncoding::Utf16,
         );
         assert_eq!(plain.data, None);
+    }
+
+    #[test]
+    fn package_data_round_trip() {
+        let uri = Url::parse("file:///p/flake.nix").unwrap();
+        let wanted = crate::pkgs::PackageRef { path: vec!["python3Packages".into()], name: "pip".into() };
+        let data = package_data(&uri, &wanted);
+        assert_eq!(package_of_data(&data), Some((uri, wanted)));
+        assert_eq!(package_of_data(&serde_json::json!({ "uri": "file:///p" })), None);
     }
 }

@@ -359,8 +359,15 @@ impl Environments {
     }
 
     /// Sends `flake/environment`, remembers it, and updates the environment's diagnostics.
-    async fn publish(&self, env: Environment) {
+    async fn publish(&self, mut env: Environment) {
         let inner = &self.inner;
+        // An input that could not be fetched: the editor says the same sentence as the
+        // diagnostic (which input, why, what to do) instead of Nix's retries.
+        let unfetched =
+            env.fetch_failure.as_ref().map(|f| crate::ide::diagnostics::unfetched_input_in(&env.root, f));
+        if let Some(diagnostic) = &unfetched {
+            env.error = Some(diagnostic.message.clone());
+        }
         let nix_problem = env.state == EnvState::Failed
             && env
                 .error
@@ -373,7 +380,8 @@ impl Environments {
             );
             inner.client.show_message(MessageType::WARNING, message).await;
         }
-        let touched = inner.publisher.replace(Source::Environment, &env.root, diagnostics_of(&env));
+        let touched =
+            inner.publisher.replace(Source::Environment, &env.root, diagnostics_of(&env, unfetched));
         if let Some(mut entry) = inner.roots.get_mut(&env.root) {
             entry.last = Some(env.clone());
         }
@@ -442,13 +450,19 @@ pub fn to_path(s: &str) -> Option<PathBuf> {
 }
 
 /// What an environment says about the flake's files: why it could not be realised (where Nix
-/// pointed, else at the top of flake.nix) and a broken venv. Every file it names, flake.nix
-/// always, so that what is gone is cleared.
-fn diagnostics_of(env: &Environment) -> HashMap<PathBuf, Vec<ExternalDiagnostic>> {
+/// pointed, else at the top of flake.nix; `unfetched` instead when the failure is an input
+/// that could not be fetched) and a broken venv. Every file it names, flake.nix always, so
+/// that what is gone is cleared.
+fn diagnostics_of(
+    env: &Environment,
+    unfetched: Option<ExternalDiagnostic>,
+) -> HashMap<PathBuf, Vec<ExternalDiagnostic>> {
     let flake = env.root.join("flake.nix");
     let mut by_file: HashMap<PathBuf, Vec<ExternalDiagnostic>> = HashMap::new();
     by_file.insert(flake.clone(), Vec::new());
-    if let (Some(error), EnvState::Failed | EnvState::Stale) = (&env.error, env.state) {
+    if let (Some(diagnostic), EnvState::Failed | EnvState::Stale) = (unfetched, env.state) {
+        by_file.entry(flake.clone()).or_default().push(diagnostic);
+    } else if let (Some(error), EnvState::Failed | EnvState::Stale) = (&env.error, env.state) {
         if env.state == EnvState::Failed || env.error_position.is_some() {
             let (file, line, column) = match &env.error_position {
                 Some(p) => (env.root.join(&p.file), p.line, p.column),
@@ -498,10 +512,10 @@ mod tests {
 
     #[test]
     fn a_ready_environment_clears_flake_nix() {
-        assert_eq!(summary(&diagnostics_of(&env(EnvState::Ready, None))), ["/p/flake.nix: 0"]);
+        assert_eq!(summary(&diagnostics_of(&env(EnvState::Ready, None), None)), ["/p/flake.nix: 0"]);
         // Stale for a reason that is no error in a file (realising again): nothing either.
         assert_eq!(
-            summary(&diagnostics_of(&env(EnvState::Stale, Some("realising again")))),
+            summary(&diagnostics_of(&env(EnvState::Stale, Some("realising again")), None)),
             ["/p/flake.nix: 0"]
         );
     }
@@ -511,7 +525,7 @@ mod tests {
         let mut failed = env(EnvState::Stale, Some("undefined variable 'missingThing'"));
         failed.error_position = Some(ErrorPosition { file: "nix/shell.nix".into(), line: 4, column: 9 });
         assert_eq!(
-            summary(&diagnostics_of(&failed)),
+            summary(&diagnostics_of(&failed, None)),
             [
                 "/p/flake.nix: 0",
                 "/p/nix/shell.nix: 1",
@@ -519,7 +533,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            summary(&diagnostics_of(&env(EnvState::Failed, Some("nix was not found")))),
+            summary(&diagnostics_of(&env(EnvState::Failed, Some("nix was not found")), None)),
             [
                 "/p/flake.nix: 1",
                 "/p/flake.nix:1:1 environment_failed the dev shell could not be realised: nix was not found",
@@ -539,7 +553,7 @@ mod tests {
             broken: Some("its Python is gone".into()),
         });
         assert_eq!(
-            summary(&diagnostics_of(&ready)),
+            summary(&diagnostics_of(&ready, None)),
             [
                 "/p/flake.nix: 1",
                 "/p/flake.nix:1:1 venv_broken the venv is broken: its Python is gone. Recreate it so the shellHook makes a new one.",

@@ -192,7 +192,18 @@ fn by_file(
     names: Option<&PackageNames>,
 ) -> HashMap<PathBuf, Vec<ExternalDiagnostic>> {
     let mut out: HashMap<PathBuf, Vec<ExternalDiagnostic>> = HashMap::new();
+    let mut unfetched = Vec::new();
     for e in errors {
+        if let Some(fetch) = &e.fetch {
+            // Said on the input's `url`, as realising says it; once, however many outputs
+            // needed the input.
+            if !unfetched.contains(fetch) {
+                unfetched.push(fetch.clone());
+                let diagnostic = crate::ide::diagnostics::unfetched_input_in(root, fetch);
+                out.entry(root.join("flake.nix")).or_default().push(diagnostic);
+            }
+            continue;
+        }
         let suggestion = crate::pkgs::missing_attribute(&e.message).and_then(|missing| {
             let suggestions = names?.suggest(missing);
             let hint = crate::pkgs::did_you_mean(&suggestions)?;
@@ -231,6 +242,7 @@ mod tests {
             column: 7,
             context,
             output: "devShells.x86_64-linux".into(),
+            fetch: None,
         }
     }
 

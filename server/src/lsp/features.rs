@@ -11,7 +11,7 @@ use super::documents::Snapshot;
 use super::state::State;
 use crate::eval::attributes::{Answer, Target};
 use crate::ide::{self, Analysis, FileContext};
-use crate::pkgs::PackageIndex;
+use crate::pkgs::{PackageIndex, PackageRef};
 use crate::syntax::{PositionEncoding, TextRange, TextSize};
 
 /// What a feature gets: the snapshot, its analysis, and the conversions.
@@ -157,6 +157,7 @@ pub fn completion(ctx: &Ctx, pos: Position) -> Option<CompletionResponse> {
                     new_text,
                 })),
                 tags: item.deprecated.then(|| vec![CompletionItemTag::DEPRECATED]),
+                data: item.package.map(|wanted| convert::package_data(&ctx.snapshot.uri, &wanted)),
                 ..CompletionItem::default()
             }
         })
@@ -164,12 +165,31 @@ pub fn completion(ctx: &Ctx, pos: Position) -> Option<CompletionResponse> {
     Some(CompletionResponse::List(CompletionList { is_incomplete, items }))
 }
 
-pub fn hover(ctx: &Ctx, pos: Position) -> Option<lsp::Hover> {
-    let hover = ide::hover::hover(&ctx.analysis, &ctx.file, ctx.offset(pos))?;
-    Some(lsp::Hover {
+/// The hover, and the package of nixpkgs it is about when the index lacks its details.
+pub fn hover(ctx: &Ctx, pos: Position) -> (Option<lsp::Hover>, Option<PackageRef>) {
+    let Some(hover) = ide::hover::hover(&ctx.analysis, &ctx.file, ctx.offset(pos)) else {
+        return (None, None);
+    };
+    let lsp_hover = lsp::Hover {
         contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value: hover.markdown }),
         range: Some(ctx.range(hover.range)),
-    })
+    };
+    (Some(lsp_hover), hover.wanted)
+}
+
+/// A package's completion item with the version and documentation it lacked.
+pub fn resolve_package(
+    mut item: CompletionItem,
+    index: &PackageIndex,
+    wanted: &PackageRef,
+) -> CompletionItem {
+    if let Some((detail, documentation)) = ide::completion::resolve_package(index, wanted) {
+        item.detail = detail.or(item.detail);
+        item.documentation = documentation
+            .map(|value| Documentation::MarkupContent(MarkupContent { kind: MarkupKind::Markdown, value }))
+            .or(item.documentation);
+    }
+    item
 }
 
 pub fn definition(ctx: &Ctx, pos: Position) -> Option<GotoDefinitionResponse> {

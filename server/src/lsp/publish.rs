@@ -168,7 +168,13 @@ impl Publisher {
         let mut out = Vec::new();
         for source in [Source::Environment, Source::Evaluation] {
             if let Some(found) = self.inner.found.get(&(source, path.to_path_buf())) {
-                out.extend(found.iter().cloned());
+                // Realising and evaluating may meet the same thing (an input that cannot be
+                // fetched): said once.
+                for d in found.iter() {
+                    if !out.contains(d) {
+                        out.push(d.clone());
+                    }
+                }
             }
         }
         out

@@ -125,14 +125,16 @@ impl Backend {
         R: Send + 'static,
         F: FnOnce(&Ctx) -> R + Send + 'static,
     {
-        self.with_attributes(uri, needs, None, f).await
+        let packages = uri.to_file_path().ok().and_then(|p| self.packages.for_path(&p));
+        features::with_analysis(&self.state, packages, None, uri, needs, f).await
     }
 
-    /// [`Backend::with_analysis`] with what the evaluator said for completion's target.
-    async fn with_attributes<R, F>(
+    /// [`Backend::with_analysis`] for what reads the package index (and, for completion, what
+    /// the evaluator said for its target): when the file's flake is being set up (just
+    /// opened), its index is waited for.
+    async fn with_packages<R, F>(
         &self,
         uri: &Url,
-        needs: Needs,
         attributes: Option<(crate::eval::attributes::Target, crate::eval::attributes::Answer)>,
         f: F,
     ) -> Result<R>
@@ -140,8 +142,11 @@ impl Backend {
         R: Send + 'static,
         F: FnOnce(&Ctx) -> R + Send + 'static,
     {
-        let packages = uri.to_file_path().ok().and_then(|p| self.packages.for_path(&p));
-        features::with_analysis(&self.state, packages, attributes, uri, needs, f).await
+        let packages = match uri.to_file_path() {
+            Ok(p) => self.packages.index_for(&p).await,
+            Err(_) => None,
+        };
+        features::with_analysis(&self.state, packages, attributes, uri, Needs::Lock, f).await
     }
 
     /// Opening or saving a flake's file evaluates the flake and loads its packages.
@@ -330,6 +335,7 @@ impl LanguageServer for Backend {
                 }),
                 completion_provider: Some(CompletionOptions {
                     trigger_characters: Some(vec![".".into(), "\"".into(), ":".into()]),
+                    resolve_provider: Some(true),
                     ..CompletionOptions::default()
                 }),
                 hover_provider: Some(HoverProviderCapability::Simple(true)),
@@ -466,14 +472,36 @@ impl LanguageServer for Backend {
             }
             None => None,
         };
-        self.with_attributes(&uri, Needs::Lock, attributes, move |ctx| features::completion(ctx, position))
-            .await
+        self.with_packages(&uri, attributes, move |ctx| features::completion(ctx, position)).await
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         let pos = params.text_document_position_params;
-        self.with_analysis(&pos.text_document.uri, Needs::Lock, move |ctx| features::hover(ctx, pos.position))
-            .await
+        let (uri, position) = (pos.text_document.uri, pos.position);
+        let (hover, wanted) =
+            self.with_packages(&uri, None, move |ctx| features::hover(ctx, position)).await?;
+        // A package the index has not reached yet is read by itself, then shown.
+        if let (Some(wanted), Ok(file)) = (wanted, uri.to_file_path()) {
+            if self.packages.read_now(&file, &wanted).await {
+                let again = self.with_packages(&uri, None, move |ctx| features::hover(ctx, position));
+                return Ok(again.await?.0);
+            }
+        }
+        Ok(hover)
+    }
+
+    async fn completion_resolve(&self, item: CompletionItem) -> Result<CompletionItem> {
+        let Some((uri, wanted)) = item.data.as_ref().and_then(super::convert::package_of_data) else {
+            return Ok(item);
+        };
+        let Ok(file) = uri.to_file_path() else { return Ok(item) };
+        if !self.packages.read_now(&file, &wanted).await {
+            return Ok(item);
+        }
+        match self.packages.for_path(&file) {
+            Some(index) => Ok(features::resolve_package(item, &index, &wanted)),
+            None => Ok(item),
+        }
     }
 
     async fn goto_definition(&self, params: GotoDefinitionParams) -> Result<Option<GotoDefinitionResponse>> {

@@ -9,6 +9,7 @@
 
 pub mod builtins;
 pub mod error_text;
+pub mod fetch;
 pub mod internal_json;
 mod process;
 pub mod repl;
@@ -22,6 +23,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use builtins::DumpedBuiltin;
+pub use fetch::{fetch_failure, FetchCause, FetchFailure};
 pub use process::Output;
 pub use repl::{Limits, Repl, ReplError};
 
@@ -160,6 +162,8 @@ impl BinaryStamp {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Nix {
     program: PathBuf,
+    /// Runs take the next free turn ahead of the others ([`Nix::first`]).
+    urgent: bool,
 }
 
 impl Nix {
@@ -203,7 +207,13 @@ impl Nix {
 
     /// A specific binary (tests, or a caller that already knows).
     pub fn at(program: impl Into<PathBuf>) -> Nix {
-        Nix { program: program.into() }
+        Nix { program: program.into(), urgent: false }
+    }
+
+    /// The same binary, whose runs go before the others waiting for a turn (what the user is
+    /// looking at); the limit on Nix processes at once still holds.
+    pub fn first(&self) -> Nix {
+        Nix { program: self.program.clone(), urgent: true }
     }
 
     pub fn program(&self) -> &Path {
@@ -262,7 +272,7 @@ impl Nix {
         if let Some(dir) = dir {
             cmd.current_dir(dir);
         }
-        let result = process::run_streaming(cmd, timeout, cancel, on_line);
+        let result = process::run_streaming(cmd, timeout, cancel, on_line, self.urgent);
         self.check(result, args, timeout)
     }
 
@@ -281,7 +291,7 @@ impl Nix {
     }
 
     fn finish(&self, cmd: Command, args: &[&str], timeout: Duration) -> Result<Output, NixError> {
-        self.check(process::run(cmd, timeout), args, timeout)
+        self.check(process::run(cmd, timeout, self.urgent), args, timeout)
     }
 
     fn check(

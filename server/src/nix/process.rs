@@ -27,9 +27,9 @@ pub(super) enum RunError {
 }
 
 /// Runs `cmd` with no stdin, capturing its output; kills its process group after `timeout`.
-pub(super) fn run(mut cmd: Command, timeout: Duration) -> Result<Output, RunError> {
+pub(super) fn run(mut cmd: Command, timeout: Duration, urgent: bool) -> Result<Output, RunError> {
     cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
-    let _slot = crate::children::nix_slot();
+    let _slot = if urgent { crate::children::nix_slot_first() } else { crate::children::nix_slot() };
     let mut child = cmd.spawn().map_err(RunError::Spawn)?;
     let _registered = crate::children::register(child.id() as i32);
     // Read both pipes while waiting: a child that fills one would otherwise block forever.
@@ -50,9 +50,10 @@ pub(super) fn run_streaming(
     timeout: Duration,
     cancel: &AtomicBool,
     on_line: &mut dyn FnMut(&str),
+    urgent: bool,
 ) -> Result<Output, RunError> {
     cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
-    let _slot = crate::children::nix_slot();
+    let _slot = if urgent { crate::children::nix_slot_first() } else { crate::children::nix_slot() };
     let mut child = cmd.spawn().map_err(RunError::Spawn)?;
     let _registered = crate::children::register(child.id() as i32);
     let stdout = child.stdout.take().map(read_all);
@@ -159,7 +160,7 @@ mod tests {
 
     #[test]
     fn captures_output_and_status() {
-        let out = run(sh("echo out; echo err >&2; exit 3"), Duration::from_secs(10)).unwrap();
+        let out = run(sh("echo out; echo err >&2; exit 3"), Duration::from_secs(10), false).unwrap();
         assert_eq!(
             (out.stdout.as_str(), out.stderr.as_str(), out.status.code()),
             ("out\n", "err\n", Some(3))
@@ -168,7 +169,7 @@ mod tests {
 
     #[test]
     fn stdin_is_closed() {
-        let out = run(sh("cat; echo done"), Duration::from_secs(10)).unwrap();
+        let out = run(sh("cat; echo done"), Duration::from_secs(10), false).unwrap();
         assert_eq!(out.stdout, "done\n");
     }
 
@@ -181,7 +182,7 @@ mod tests {
         let pid_file = std::env::temp_dir().join(format!("flake-lsp-group-{}", std::process::id()));
         let script = format!("sleep 30 & echo $! > {}; wait", pid_file.display());
         let start = Instant::now();
-        let err = run(sh(&script), Duration::from_millis(300)).unwrap_err();
+        let err = run(sh(&script), Duration::from_millis(300), false).unwrap_err();
         assert!(matches!(err, RunError::Timeout));
         assert!(start.elapsed() < Duration::from_secs(10));
         let pid = std::fs::read_to_string(&pid_file).unwrap();
@@ -199,7 +200,8 @@ mod tests {
 
     #[test]
     fn missing_program() {
-        let err = run(Command::new("/nonexistent/flake-lsp-test"), Duration::from_secs(1)).unwrap_err();
+        let err =
+            run(Command::new("/nonexistent/flake-lsp-test"), Duration::from_secs(1), false).unwrap_err();
         assert!(matches!(err, RunError::Spawn(e) if e.kind() == std::io::ErrorKind::NotFound));
     }
 }
@@ -223,6 +225,7 @@ mod streaming_tests {
             Duration::from_secs(20),
             &cancel,
             &mut |l| lines.push(l.to_string()),
+            false,
         )
         .unwrap();
         assert_eq!(lines, ["one", "two", "three"]);
@@ -234,11 +237,16 @@ mod streaming_tests {
     fn cancelling_stops_the_process() {
         let cancel = AtomicBool::new(false);
         let mut seen = 0;
-        let result =
-            run_streaming(sh("echo started >&2; sleep 100"), Duration::from_secs(60), &cancel, &mut |_| {
+        let result = run_streaming(
+            sh("echo started >&2; sleep 100"),
+            Duration::from_secs(60),
+            &cancel,
+            &mut |_| {
                 seen += 1;
                 cancel.store(true, Ordering::Release);
-            });
+            },
+            false,
+        );
         assert!(matches!(result, Err(RunError::Cancelled)));
         assert_eq!(seen, 1);
     }

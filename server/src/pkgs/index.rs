@@ -239,6 +239,14 @@ pub enum Lookup {
 
 type Requester = Box<dyn Fn(Vec<String>) + Send + Sync>;
 
+/// One attribute of a package set: the set's path below `legacyPackages.<system>` and the
+/// attribute's name (`python3Packages` + `pip`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PackageRef {
+    pub path: Vec<String>,
+    pub name: String,
+}
+
 /// The packages of one nixpkgs for one system.
 pub struct PackageIndex {
     /// What the index is of, for messages: the flake reference and the system.
@@ -248,6 +256,9 @@ pub struct PackageIndex {
     nested: RwLock<HashMap<Vec<String>, Option<Arc<PackageSet>>>>,
     requested: Mutex<HashSet<Vec<String>>>,
     requester: OnceLock<Requester>,
+    /// Attributes read one by one (what the user looks at before the index has it): their
+    /// entry, or `None` when the set has no such name.
+    looked_up: RwLock<HashMap<PackageRef, Option<Entry>>>,
 }
 
 impl std::fmt::Debug for PackageIndex {
@@ -266,6 +277,7 @@ impl PackageIndex {
             nested: RwLock::new(HashMap::new()),
             requested: Mutex::new(HashSet::new()),
             requester: OnceLock::new(),
+            looked_up: RwLock::new(HashMap::new()),
         }
     }
 
@@ -302,6 +314,17 @@ impl PackageIndex {
     /// The set at `path` below `legacyPackages.<system>` (the top for an empty path). A nested
     /// set not known yet is requested, once.
     pub fn set(&self, path: &[String]) -> Lookup {
+        self.lookup(path, true)
+    }
+
+    /// [`PackageIndex::set`] without requesting a nested set that is not known: for who needs
+    /// one package of it (hover reads that one by itself, which costs less than listing the
+    /// set and competes less with it for the machine).
+    pub fn set_if_known(&self, path: &[String]) -> Lookup {
+        self.lookup(path, false)
+    }
+
+    fn lookup(&self, path: &[String], request: bool) -> Lookup {
         if path.is_empty() {
             return self.top().map_or(Lookup::Loading, Lookup::Ready);
         }
@@ -317,6 +340,9 @@ impl PackageIndex {
         if first_is_package {
             return Lookup::Missing;
         }
+        if !request {
+            return Lookup::Loading;
+        }
         let fresh = self.requested.lock().map(|mut r| r.insert(path.to_vec())).unwrap_or(false);
         if fresh {
             if let Some(request) = self.requester.get() {
@@ -324,6 +350,34 @@ impl PackageIndex {
             }
         }
         Lookup::Loading
+    }
+}
+
+impl PackageIndex {
+    /// What is known of one attribute without waiting: the details of its set, else what
+    /// reading it by itself gave (`Some(None)`: the set has no such name). `None`: not known
+    /// yet.
+    pub fn details(&self, wanted: &PackageRef) -> Option<Option<Entry>> {
+        let set = if wanted.path.is_empty() {
+            self.top()
+        } else {
+            self.nested.read().ok()?.get(&wanted.path).cloned().flatten()
+        };
+        if let Some(entry) = set.as_ref().and_then(|s| s.entry(&wanted.name)) {
+            return Some(Some(entry));
+        }
+        if let Some(known) = self.looked_up.read().ok()?.get(wanted) {
+            return Some(known.clone());
+        }
+        // A complete set without the name does not have it.
+        set.filter(|s| s.is_complete() && !s.contains(&wanted.name)).map(|_| None)
+    }
+
+    /// Records what reading one attribute by itself gave.
+    pub fn record(&self, wanted: PackageRef, entry: Option<Entry>) {
+        if let Ok(mut known) = self.looked_up.write() {
+            known.insert(wanted, entry);
+        }
     }
 }
 
@@ -471,6 +525,8 @@ mod tests {
         let log = asked.clone();
         index.set_requester(move |path| log.lock().unwrap().push(path));
         let path = vec!["python311Packages".to_string()];
+        assert!(matches!(index.set_if_known(&path), Lookup::Loading));
+        assert!(asked.lock().unwrap().is_empty(), "only looked at");
         assert!(matches!(index.set(&path), Lookup::Loading));
         assert!(matches!(index.set(&path), Lookup::Loading));
         assert_eq!(asked.lock().unwrap().len(), 1);
@@ -479,5 +535,25 @@ mod tests {
         index.set_nested(vec!["nope".into()], None);
         assert!(matches!(index.set(&["nope".to_string()]), Lookup::Missing));
         assert!(matches!(index.set(&[]), Lookup::Ready(_)));
+    }
+
+    #[test]
+    fn packages_read_one_by_one_fill_what_the_set_lacks() {
+        let index = PackageIndex::new("memory", "any");
+        let hello = PackageRef { path: vec![], name: "hello".into() };
+        assert_eq!(index.details(&hello), None, "nothing known: not even the names");
+        let package = Entry::Package(Package::new([None, Some("2.12"), None, None, None, None, None]));
+        index.record(hello.clone(), Some(package.clone()));
+        assert_eq!(index.details(&hello), Some(Some(package.clone())));
+        index.set_top(Arc::new(set(&["hello", "ripgrep"])));
+        assert_eq!(index.details(&hello), Some(Some(package)), "the names alone do not hide it");
+        let ripgrep = PackageRef { path: vec![], name: "ripgrep".into() };
+        assert_eq!(index.details(&ripgrep), None);
+        index.top().unwrap().add_details(HashMap::from([("ripgrep".to_string(), Entry::Other)]));
+        assert_eq!(index.details(&ripgrep), Some(Some(Entry::Other)));
+        let nope = PackageRef { path: vec![], name: "nope".into() };
+        assert_eq!(index.details(&nope), None, "the set is not complete");
+        index.top().unwrap().mark_complete();
+        assert_eq!(index.details(&nope), Some(None));
     }
 }

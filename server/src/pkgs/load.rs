@@ -21,9 +21,35 @@ use sha2::{Digest, Sha256};
 use super::index::{Entry, Package, PackageSet, FIELDS};
 use crate::nix::{Nix, NixError};
 
-/// Names per `nix eval`: small enough to report progress and bound Nix's memory, large
-/// enough that importing nixpkgs once per batch is not the main cost.
-pub const BATCH: usize = 250;
+/// How many packages that fail beyond `tryEval` one `nix eval` retries without, one by one,
+/// before the names are split in halves instead.
+const MAX_SKIPPED: usize = 8;
+
+/// The context the details expression puts around each package, so that an error `tryEval`
+/// cannot catch names its package (`… flake-lsp reads the package 'x'` in Nix's trace).
+const CONTEXT: &str = "flake-lsp reads the package '";
+
+/// Which names of a set the details expression reads.
+enum Names<'a> {
+    /// Every one.
+    All,
+    /// Those at these positions of `builtins.attrNames` (a command line cannot hold 100 000
+    /// names, and Nix's order is ours).
+    Range(std::ops::Range<usize>),
+    /// These, when the set has them.
+    Listed(&'a [String]),
+}
+
+/// The package Nix's error says failed, by our error context.
+fn failing_package(stderr: &str) -> Option<&str> {
+    let line = stderr.lines().find(|l| l.contains(CONTEXT))?;
+    let rest = &line[line.find(CONTEXT)? + CONTEXT.len()..];
+    Some(&rest[..rest.rfind('\'')?]).filter(|n| !n.is_empty())
+}
+
+fn first_line(stderr: &str) -> &str {
+    stderr.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("")
+}
 
 /// Bumped when the file's layout changes; other versions are rebuilt.
 const FORMAT: u32 = 2;
@@ -103,8 +129,10 @@ impl Source {
         serde_json::from_str(out.trim()).map_err(|e| self.unexpected(e))
     }
 
-    /// Evaluates the details of every name of `set`, `BATCH` at a time, adding them as they
-    /// come; `progress` hears how many are done of how many.
+    /// Evaluates the details of every name of `set`: all of them in one `nix eval` (importing
+    /// nixpkgs once is most of the cost), and only when that fails, ranges of them split in
+    /// halves so that what fails costs only itself. `progress` hears how many are done of how
+    /// many.
     pub fn fill(
         &self,
         path: &[String],
@@ -113,40 +141,101 @@ impl Source {
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<(), NixError> {
         let total = set.names().len();
-        for (i, batch) in set.names().chunks(BATCH).enumerate() {
-            progress(i * BATCH, total);
-            let found = self.details(path, batch, cancel)?;
-            set.add_details(found);
-        }
-        progress(total, total);
+        progress(0, total);
+        let mut done = 0;
+        // Packages known to fail, kept across the halves so none is tried twice.
+        let mut skip = Vec::new();
+        self.fill_range(path, set, 0..total, &mut skip, cancel, &mut |n| {
+            done += n;
+            progress(done, total)
+        })?;
         set.mark_complete();
         Ok(())
     }
 
-    /// The details of `names`, splitting the batch when Nix fails on it.
+    /// The details of the names at `range` of Nix's own `attrNames` (sorted as ours are).
+    fn fill_range(
+        &self,
+        path: &[String],
+        set: &PackageSet,
+        range: std::ops::Range<usize>,
+        skip: &mut Vec<String>,
+        cancel: &AtomicBool,
+        done: &mut dyn FnMut(usize),
+    ) -> Result<(), NixError> {
+        if range.is_empty() {
+            return Ok(());
+        }
+        let names = if range.len() == set.names().len() { Names::All } else { Names::Range(range.clone()) };
+        match self.details(path, &names, skip, cancel)? {
+            Ok(found) => {
+                set.add_details(found);
+                done(range.len());
+            }
+            Err(_) if range.len() == 1 => {
+                let name = set.names()[range.start].clone();
+                log::info!("skipping package {name}: its evaluation fails");
+                set.add_details(HashMap::from([(name, Entry::Other)]));
+                done(1);
+            }
+            Err(_) => {
+                let middle = range.start + range.len() / 2;
+                self.fill_range(path, set, range.start..middle, skip, cancel, done)?;
+                self.fill_range(path, set, middle..range.end, skip, cancel, done)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The details of one package of the set at `path`, read directly (for what the user is
+    /// looking at while the index is not complete); `None` when the set has no such name.
+    pub fn package(
+        &self,
+        path: &[String],
+        name: &str,
+        cancel: &AtomicBool,
+    ) -> Result<Option<Entry>, NixError> {
+        let names = [name.to_string()];
+        match self.details(path, &Names::Listed(&names), &mut Vec::new(), cancel)? {
+            Ok(mut found) => Ok(found.remove(name)),
+            // Not this package: the set itself cannot be read (nixpkgs cannot be fetched, …).
+            Err(stderr) => {
+                Err(NixError::Failed { command: format!("nix eval {}", self.reference), code: None, stderr })
+            }
+        }
+    }
+
+    /// The details of `names`, not reading those in `skip`; `Err` with Nix's words when Nix
+    /// fails on them in a way `tryEval` cannot catch (an `abort`, a missing attribute) more
+    /// often than is worth retrying, or for a reason that names no package. A failure that names its package (our error context does) is retried without
+    /// that package (added to `skip`), which then has no details.
     fn details(
         &self,
         path: &[String],
-        names: &[String],
+        names: &Names,
+        skip: &mut Vec<String>,
         cancel: &AtomicBool,
-    ) -> Result<HashMap<String, Entry>, NixError> {
-        match self.eval(&details_expression(path, names), cancel) {
-            Ok(out) => {
-                let value: HashMap<String, Value> =
-                    serde_json::from_str(out.trim()).map_err(|e| self.unexpected(e))?;
-                Ok(value.into_iter().map(|(name, v)| (name, entry(&v))).collect())
-            }
-            Err(NixError::Failed { stderr, .. }) => {
-                if let [one] = names {
-                    log::info!("skipping package {one}: {}", stderr.trim());
-                    return Ok(HashMap::from([(one.clone(), Entry::Other)]));
+    ) -> Result<Result<HashMap<String, Entry>, String>, NixError> {
+        let before = skip.len();
+        loop {
+            match self.eval(&details_expression(path, names, skip), cancel) {
+                Ok(out) => {
+                    let value: Vec<(String, Value)> =
+                        serde_json::from_str(out.trim()).map_err(|e| self.unexpected(e))?;
+                    let mut found: HashMap<String, Entry> =
+                        value.into_iter().map(|(name, v)| (name, entry(&v))).collect();
+                    found.extend(skip.iter().map(|n| (n.clone(), Entry::Other)));
+                    return Ok(Ok(found));
                 }
-                let (a, b) = names.split_at(names.len() / 2);
-                let mut out = self.details(path, a, cancel)?;
-                out.extend(self.details(path, b, cancel)?);
-                Ok(out)
+                Err(NixError::Failed { stderr, .. }) => match failing_package(&stderr) {
+                    Some(name) if skip.len() - before < MAX_SKIPPED && !skip.iter().any(|s| s == name) => {
+                        log::info!("skipping package {name}: {}", first_line(&stderr));
+                        skip.push(name.to_string());
+                    }
+                    _ => return Ok(Err(stderr)),
+                },
+                Err(e) => return Err(e),
             }
-            Err(e) => Err(e),
         }
     }
 
@@ -160,6 +249,7 @@ impl Source {
             "--option",
             "allow-import-from-derivation",
             "false",
+            "--show-trace",
             &attr,
             "--apply",
             apply,
@@ -200,17 +290,33 @@ fn nix_list(items: &[String]) -> String {
     format!("[ {} ]", quoted.join(" "))
 }
 
-/// The set at `path` below `s`.
+/// The set at `path` below `s` (an empty set where there is none).
 fn walk(path: &[String]) -> String {
-    format!("builtins.foldl' (a: n: a.${{n}}) s {}", nix_list(path))
+    format!(
+        "builtins.foldl' (a: n: if builtins.isAttrs a then a.${{n}} or {{ }} else {{ }}) s {}",
+        nix_list(path)
+    )
 }
 
 /// A function of `legacyPackages.<system>` giving, for each of `names` in the set at `path`,
-/// the fields of the on-disk form.
-fn details_expression(path: &[String], names: &[String]) -> String {
+/// `[ name fields ]` with the fields of the on-disk form (a list, not a set: a set with an
+/// `outPath` or `__toString` name would print as something else). A package whose value
+/// throws has `null`; one in `skip` is not read at all.
+fn details_expression(path: &[String], names: &Names, skip: &[String]) -> String {
+    let names = match names {
+        Names::All => "builtins.attrNames set".to_string(),
+        Names::Range(r) => format!(
+            "let all = builtins.attrNames set; from = {}; to = {}; in \
+             builtins.genList (i: builtins.elemAt all (from + i)) ((if to < builtins.length all then to else builtins.length all) - from)",
+            r.start, r.end
+        ),
+        Names::Listed(list) => format!("builtins.filter (n: set ? ${{n}}) {}", nix_list(list)),
+    };
     format!(
         r#"s: let
-  set = {walk};
+  found = {walk};
+  set = if builtins.isAttrs found then found else {{ }};
+  skip = builtins.listToAttrs (map (n: {{ name = n; value = true; }}) {skip});
   str = x: if builtins.isString x then x else null;
   first = x: if builtins.isList x then (if x == [ ] then null else str (builtins.head x)) else str x;
   lic1 = l: if builtins.isAttrs l then str (l.spdxId or (l.fullName or (l.shortName or null))) else str l;
@@ -226,10 +332,12 @@ fn details_expression(path: &[String], names: &[String]) -> String {
           (str (m.position or null)) ])
     else if (v.recurseForDerivations or false) == true then "set"
     else null;
-  safe = n: let r = builtins.tryEval (let x = one n; in builtins.deepSeq x x); in if r.success then r.value else null;
-in builtins.listToAttrs (map (n: {{ name = n; value = safe n; }}) {names})"#,
+  safe = n: if skip ? ${{n}} then null else builtins.addErrorContext "{context}${{n}}'"
+    (let r = builtins.tryEval (let x = one n; in builtins.deepSeq x x); in if r.success then r.value else null);
+in map (n: [ n (safe n) ]) ({names})"#,
         walk = walk(path),
-        names = nix_list(names),
+        skip = nix_list(skip),
+        context = CONTEXT,
     )
 }
 
@@ -480,8 +588,31 @@ mod tests {
     #[test]
     fn names_are_quoted_for_nix() {
         assert_eq!(nix_string(r#"a"b\c${d}$e"#), r#""a\"b\\c\${d}$e""#);
-        let expr = details_expression(&["python311".into(), "pkgs".into()], &["pip".into()]);
+        let pip = ["pip".to_string()];
+        let expr = details_expression(&["python311".into(), "pkgs".into()], &Names::Listed(&pip), &[]);
         assert!(expr.contains(r#"s [ "python311" "pkgs" ]"#), "{expr}");
-        assert!(expr.ends_with(r#"[ "pip" ])"#), "{expr}");
+        assert!(expr.ends_with(r#"builtins.filter (n: set ? ${n}) [ "pip" ])"#), "{expr}");
+        let expr = details_expression(&[], &Names::Range(2..5), &["bad".into()]);
+        assert!(
+            expr.contains("from = 2; to = 5;") && expr.contains(r#"value = true; }) [ "bad" ]"#),
+            "{expr}"
+        );
+    }
+
+    #[test]
+    fn a_failure_names_its_package_in_both_nix_versions() {
+        // Nix 2.8: the error first, the context last.
+        let old = "error: evaluation aborted with the following error message: 'no meta for you'\n\n       \
+            … while evaluating the attribute 'meta'\n\n       … flake-lsp reads the package 'aborts'\n";
+        assert_eq!(failing_package(old), Some("aborts"));
+        assert_eq!(
+            first_line(old),
+            "error: evaluation aborted with the following error message: 'no meta for you'"
+        );
+        // Nix 2.34: the context among the frames, the error last.
+        let new = "error:\n       … while calling 'safe'\n\n       … flake-lsp reads the package 'it's odd'\n\n       \
+            … while evaluating a branch condition\n\n       error: evaluation aborted with the following error message: 'x'";
+        assert_eq!(failing_package(new), Some("it's odd"));
+        assert_eq!(failing_package("error: out of memory"), None);
     }
 }

@@ -6,7 +6,7 @@
 pub mod index;
 pub mod load;
 
-pub use index::{Entry, Lookup, Package, PackageIndex, PackageSet};
+pub use index::{Entry, Lookup, Package, PackageIndex, PackageRef, PackageSet};
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;

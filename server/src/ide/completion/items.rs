@@ -45,6 +45,8 @@ pub struct CompletionItem {
     /// The text the item replaces (the word typed so far; empty at the cursor otherwise).
     pub replace: TextRange,
     pub deprecated: bool,
+    /// A package of nixpkgs whose details are not known yet: resolving the item reads them.
+    pub package: Option<crate::pkgs::PackageRef>,
 }
 
 /// Completions and whether the list is cut short: typing more gives other items (a list of
@@ -112,6 +114,7 @@ impl<'a> Items<'a> {
             snippet: false,
             replace: self.replace,
             deprecated: false,
+            package: None,
         });
     }
 

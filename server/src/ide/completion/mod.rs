@@ -14,6 +14,7 @@ mod packages;
 mod place;
 
 pub use items::{CompletionItem, CompletionKind, CompletionList};
+pub use packages::resolve as resolve_package;
 pub(crate) use packages::{documentation as package_documentation, select_path, set_path, Bound};
 
 use std::collections::HashSet;
@@ -1488,6 +1489,33 @@ mod tests {
         );
         // A package is not a set of packages.
         check_pkgs("{ pkgs }: pkgs.hello.$0", expect![[""]]);
+    }
+
+    /// Items of packages without details name the package, so that resolving them reads it;
+    /// what was read by itself fills the item, and resolving gives it.
+    #[test]
+    fn packages_without_details_are_resolved() {
+        use crate::pkgs::{Entry, Package, PackageIndex, PackageRef, PackageSet};
+        let index = std::sync::Arc::new(PackageIndex::with_top(PackageSet::from_names(vec![
+            "hello".into(),
+            "help2man".into(),
+        ])));
+        let ctx = FileContext { packages: Some(index.clone()), ..FileContext::default() };
+        let (text, offset) = fixture::cursor("{ pkgs }: pkgs.hel$0");
+        let items = || completion_list(&Analysis::of(&text, FileKind::Nix), &ctx, offset).items;
+        let hello = PackageRef { path: vec![], name: "hello".into() };
+        let before = items();
+        assert_eq!(before[0].package.as_ref(), Some(&hello));
+        assert_eq!(resolve_package(&index, &hello), None, "not read yet");
+        let p = Package::new([None, Some("2.12.1"), Some("Says hello"), None, None, None, None]);
+        index.record(hello.clone(), Some(Entry::Package(p)));
+        let after = items();
+        assert_eq!((after[0].detail.as_deref(), after[0].package.as_ref()), (Some("2.12.1"), None));
+        assert_eq!(after[1].package.as_ref().map(|p| p.name.as_str()), Some("help2man"));
+        assert_eq!(
+            resolve_package(&index, &hello),
+            Some((Some("2.12.1".to_string()), Some("Says hello".to_string())))
+        );
     }
 
     #[test]

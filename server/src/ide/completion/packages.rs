@@ -7,7 +7,7 @@
 //! `pkgs.python311Packages` and `pkgs.python311.pkgs` are nested sets, named by their path.
 
 use super::items::{CompletionKind, Items};
-use crate::pkgs::{Entry, Lookup, Package, PackageIndex};
+use crate::pkgs::{Entry, Lookup, Package, PackageIndex, PackageRef};
 use crate::syntax::{apply_chain, attrpath_attrs, static_attr_name, strip_parens, SyntaxKind, SyntaxNode};
 use SyntaxKind::*;
 
@@ -120,15 +120,33 @@ pub(super) fn complete(acc: &mut Items, index: &PackageIndex, path: &[String], t
         acc.incomplete = true;
     }
     for name in names {
-        let (kind, detail, doc) = match set.entry(name) {
+        // Not in the set yet, but perhaps read by itself (hover, resolve).
+        let wanted = PackageRef { path: path.to_vec(), name: name.to_string() };
+        let entry = set.entry(name).or_else(|| index.details(&wanted).flatten());
+        let (kind, detail, doc) = match &entry {
             Some(Entry::Package(p)) => {
-                (CompletionKind::Package, p.version().map(str::to_string), Some(documentation(&p)))
+                (CompletionKind::Package, p.version().map(str::to_string), Some(documentation(p)))
             }
             Some(Entry::Set) => (CompletionKind::Module, Some("package set".to_string()), None),
             Some(Entry::Other) | None => (CompletionKind::Package, None, None),
         };
         acc.add(name, kind, detail, doc);
+        if entry.is_none() {
+            if let Some(item) = acc.items.last_mut().filter(|i| i.label == name) {
+                item.package = Some(wanted);
+            }
+        }
     }
+}
+
+/// What a package's completion item lacked, once its details are known (resolving the item):
+/// its version and its documentation. `None` while they are not known.
+pub fn resolve(index: &PackageIndex, wanted: &PackageRef) -> Option<(Option<String>, Option<String>)> {
+    Some(match index.details(wanted)? {
+        Some(Entry::Package(p)) => (p.version().map(str::to_string), Some(documentation(&p))),
+        Some(Entry::Set) => (Some("package set".to_string()), None),
+        Some(Entry::Other) | None => (None, None),
+    })
 }
 
 /// The description, homepage and license, as Markdown.

@@ -96,6 +96,7 @@ codes! {
     EnvironmentFailed = "environment_failed", Error, false, "The dev shell could not be realised (Nix failed, or the shellHook failed or timed out).";
     VenvBroken = "venv_broken", Warning, false, "The project's venv was made from a Python that is gone or is not the dev shell's.";
     EvalError = "eval_error", Error, false, "Evaluating one of the flake's outputs failed here (reported by Nix; the message names the output).";
+    InputUnavailable = "input_unavailable", Error, false, "An input Nix could not fetch (no network, a rate limit, no credentials), on its `url`, with what to do.";
     UntrackedFile = "untracked_file", Error, false, "A flake file git does not track: Nix copies only tracked files and cannot see it.";
     LockMissingInput = "lock_missing_input", Warning, false, "An input flake.lock does not hold: Nix will fetch and lock it on the next run.";
     LockUnusedInput = "lock_unused_input", Warning, false, "flake.lock holds an input flake.nix no longer declares.";

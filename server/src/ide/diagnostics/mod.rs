@@ -9,11 +9,13 @@ pub mod collect;
 mod duplicates;
 mod external;
 mod flake;
+mod inputs;
 mod names;
 
 pub use code::{Code, Diagnostic, DiagnosticData, DiagnosticsConfig, Related, Severity};
 pub use collect::{diagnostics, diagnostics_for, diagnostics_with_lock};
 pub use external::{flake_names_file, untracked_file, with_outside, ExternalDiagnostic, Outside};
+pub use inputs::{unfetched_input, unfetched_input_in};
 
 pub use crate::ide::analysis::FileKind;
 
