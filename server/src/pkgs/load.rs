@@ -19,6 +19,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::index::{Entry, Package, PackageSet, FIELDS};
+use crate::nix::repl::nix_string;
 use crate::nix::{Nix, NixError};
 
 /// How many packages that fail beyond `tryEval` one `nix eval` retries without, one by one,
@@ -263,26 +264,6 @@ impl Source {
             detail: e.to_string(),
         }
     }
-}
-
-/// A Nix string literal for `s`.
-fn nix_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '$' if chars.peek() == Some(&'{') => out.push_str("\\$"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 fn nix_list(items: &[String]) -> String {

@@ -21,8 +21,11 @@ const codeServer = process.env.CODE_SERVER_ENTRY ?? '/opt/code-server/node_modul
 const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 export const READY_TIMEOUT = Number(process.env.FLAKE_LSP_E2E_READY_TIMEOUT ?? 900) * 1000;
 
-/** A flake whose dev shell has Python 3.11, `GREETING` (or `greeting`) and, with `venv`, a .venv. */
-export function pythonFlake({ greeting = 'hello', venv = true } = {}) {
+/**
+ * A flake whose dev shell has Python 3.11, `GREETING` (or `greeting`), with `venv` a .venv, and
+ * `extra` (Nix bindings of the mkShell, e.g. more `env.` variables).
+ */
+export function pythonFlake({ greeting = 'hello', venv = true, extra = '' } = {}) {
   const hook = venv
     ? `shellHook = ''
           test -d .venv || python3 -m venv --without-pip .venv
@@ -37,6 +40,7 @@ export function pythonFlake({ greeting = 'hello', venv = true } = {}) {
       devShells.x86_64-linux.default = pkgs.mkShell {
         packages = [ pkgs.python311 ];
         env.GREETING = "${greeting}";
+        ${extra}
         ${hook}
       };
     };

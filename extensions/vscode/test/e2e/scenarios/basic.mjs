@@ -7,7 +7,7 @@
 //   4. "Reload environment" in the status item's menu realises again.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { READY_TIMEOUT, commandPalette, log, pythonFlake, statusText, typeInTerminal, until } from '../harness.mjs';
+import { READY_TIMEOUT, commandPalette, log, pythonFlake, statusText, typeInTerminal, until, waitForStatus } from '../harness.mjs';
 
 export const setup = {
   folders: [{ name: 'project', flake: pythonFlake() }],
@@ -32,20 +32,7 @@ export async function run(h) {
   log(`progress notification seen: ${sawProgress}`);
 
   // Trusting enables the environment without a reload.
-  let last = '';
-  const ready = await until(
-    'the status bar to say ready',
-    READY_TIMEOUT,
-    async () => {
-      const t = await statusText(page);
-      if (t !== last) {
-        log(`status: ${t}`);
-        last = t;
-      }
-      return /nix: default · Python \d/.test(t) ? t : undefined;
-    },
-    1000,
-  );
+  const ready = await waitForStatus(h, /nix: default · Python \d/);
   log(`ready: ${ready}`);
   await h.shot('ready');
 

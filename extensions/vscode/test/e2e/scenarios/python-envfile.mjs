@@ -2,25 +2,10 @@
 // run (`environments.getEnvironmentVariables(folder)`, as the test-only reporter asks it) holds
 // the dev shell's variables, a multi-line value with quotes and a dollar sign intact.
 import { join } from 'node:path';
-import { log, shared, trustAndWait, until } from '../harness.mjs';
+import { log, pythonFlake, shared, trustAndWait, until } from '../harness.mjs';
 
-const FLAKE = `{
-  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-24.05";
-  outputs = { self, nixpkgs }:
-    let pkgs = nixpkgs.legacyPackages.x86_64-linux;
-    in {
-      devShells.x86_64-linux.default = pkgs.mkShell {
-        packages = [ pkgs.python311 ];
-        env.GREETING = "hello";
-        env.MULTILINE = "first line\\nsecond \\"quoted\\" $x \\\${HOME}";
-        shellHook = ''
-          test -d .venv || python3 -m venv --without-pip .venv
-          source .venv/bin/activate
-        '';
-      };
-    };
-}
-`;
+// A value with a newline, quotes, a `$` and a `${…}` (escaped in Nix: the text is literal).
+const FLAKE = pythonFlake({ extra: 'env.MULTILINE = "first line\\nsecond \\"quoted\\" $x \\${HOME}";' });
 
 export const setup = {
   folders: [{ name: 'project', flake: FLAKE }],
