@@ -186,6 +186,8 @@ export async function waitForStatus({ page }, ready) {
  * - `home`: files of the user's HOME, e.g. `{ '.bashrc': '…' }`;
  * - `user`: user settings over QUIET_USER_SETTINGS;
  * - `extensions`: other .vsix files to install;
+ * - `env`: variables for code-server and all it starts, or a function of the directories
+ *   (`dirs.home`, `dirs.results`, …) returning them;
  * - `reporter`: true to install test/e2e/reporter, whose command "flake-lsp tests: Report"
  *   writes what other extensions see to <results>/report.json (read it with `h.report()`).
  */
@@ -239,7 +241,7 @@ export async function withCodeServer(name, vsix, out, setup, run, { keep = false
     SHELL: '/bin/bash',
     FLAKE_LSP_LOG: 'info',
     FLAKE_LSP_E2E_RESULTS: dirs.results,
-    ...(setup.env ?? {}),
+    ...(typeof setup.env === 'function' ? setup.env(dirs) : (setup.env ?? {})),
   };
   const base = ['--user-data-dir', dirs.user, '--extensions-dir', dirs.extensions];
   const extensions = [...(setup.extensions ?? []), vsix];
