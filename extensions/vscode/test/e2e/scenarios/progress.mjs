@@ -5,6 +5,7 @@
 // "indexing the packages" after it, never "realising"; its notification is titled with what
 // runs ("flake-lsp: Indexing the packages of nixpkgs"). Once released, the index ends and the status item is the plain ready one again.
 import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { log, pythonFlake, statusText, trustAndWait, until } from '../harness.mjs';
 
@@ -25,6 +26,16 @@ exec '${nix}' "$@"
 };
 
 export async function run(h) {
+  const gate = join(h.dirs.home, 'release-the-index');
+  try {
+    await check(h, gate);
+  } finally {
+    // Whatever happened, the held Nix goes on (and ends with the server).
+    writeFileSync(gate, '');
+  }
+}
+
+async function check(h, gate) {
   const { page } = h;
   await trustAndWait(h);
   // Opening a .nix file of the flake starts its package index.
@@ -47,7 +58,7 @@ export async function run(h) {
   if (!/^nix: default · Python \d/.test(indexing)) throw new Error(`while indexing the status is "${indexing}", not the ready dev shell`);
   if (/realising/i.test(indexing)) throw new Error(`the index is shown as realising: "${indexing}"`);
   if (!titled) throw new Error('no notification titled "Indexing the packages of …"');
-  execFileSync('touch', [join(h.dirs.home, 'release-the-index')]);
+  writeFileSync(gate, '');
   const after = await until('the index to end', 120000, async () => {
     const t = await statusText(page);
     return /^nix: default · Python \d/.test(t) && !/indexing/.test(t) ? t : undefined;
