@@ -84,11 +84,20 @@ export async function writeAtomically(file: string, text: string): Promise<boole
 export type EnvFileDecision = 'point' | 'already' | 'user-setting' | 'user-dotenv';
 
 /**
+ * Whether `value` is a file flake-lsp wrote, on this machine or another: a settings file
+ * committed by a teammate holds their path, which is replaced, not kept as a choice.
+ */
+export function isOurs(value: string): boolean {
+  return /[\\/]flake-lsp[^\\/]*[\\/]envfiles[\\/][^\\/]+-[0-9a-f]{12}\.env$/.test(value);
+}
+
+/**
  * Whether to point the folder's `python.envFile` at `ours`: `explicit` is a value set in any
  * settings scope (user, workspace, folder), `hasDotenv` whether the folder has a `.env`.
  */
 export function decideEnvFile(explicit: string | undefined, ours: string, hasDotenv: boolean): EnvFileDecision {
   if (explicit === ours) return 'already';
+  if (explicit !== undefined && isOurs(explicit)) return 'point';
   if (explicit !== undefined) return 'user-setting';
   if (hasDotenv) return 'user-dotenv';
   return 'point';

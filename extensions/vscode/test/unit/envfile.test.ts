@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { decideEnvFile, dotenv, dotenvLine, envFilePath, writeAtomically } from '../../src/envfile';
+import { decideEnvFile, dotenv, dotenvLine, envFilePath, isOurs, writeAtomically } from '../../src/envfile';
 import { env, HOST_PATH } from './fixtures';
 
 /**
@@ -82,4 +82,14 @@ test("python.envFile is pointed at ours unless the user set one or keeps a .env"
   assert.equal(decideEnvFile('/s/ours.env', '/s/ours.env', true), 'already');
   assert.equal(decideEnvFile('${workspaceFolder}/.env.dev', '/s/ours.env', false), 'user-setting');
   assert.equal(decideEnvFile(undefined, '/s/ours.env', true), 'user-dotenv');
+});
+
+test("another machine's flake-lsp env file (a committed settings file) is replaced, not kept", () => {
+  const storage = '/home/me/.local/share/code-server/User/workspaceStorage/abc/flake-lsp.flake-lsp';
+  const ours = envFilePath(storage, '/home/me/project');
+  assert.equal(isOurs(ours), true);
+  const theirs = '/Users/you/Library/Application Support/Code/User/workspaceStorage/f00/flake-lsp.flake-lsp/envfiles/project-0123456789ab.env';
+  assert.equal(decideEnvFile(theirs, ours, false), 'point');
+  assert.equal(isOurs('/home/me/project/.env'), false);
+  assert.equal(isOurs('${workspaceFolder}/envfiles/dev-0123456789ab.env'), false);
 });
