@@ -12,31 +12,13 @@ Also prints the server's peak resident memory (VmHWM) in each case.
 Usage: python3 scripts/bench-env.py [RUNS]     (builds nothing: run `cargo build --release` first)
 Figures: docs/performance.md.
 """
-import json, os, shutil, statistics, subprocess, sys, tempfile, time
+import os, shutil, statistics, subprocess, sys, tempfile, time
+
+from lspwire import read, send  # scripts/lspwire.py
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.environ.get("FLAKE_LSP_SHARED", os.path.join(REPO, "..", "shared"))
 BIN = os.path.join(REPO, "target", "release", "flake-lsp")
-
-
-def send(proc, message):
-    body = json.dumps(message).encode()
-    proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-    proc.stdin.flush()
-
-
-def read(proc):
-    length = None
-    while True:
-        line = proc.stdout.readline()
-        if not line:
-            raise EOFError("server closed its output")
-        line = line.strip()
-        if not line:
-            break
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":")[1])
-    return json.loads(proc.stdout.read(length))
 
 
 def peak_rss_kib(pid):

@@ -20,7 +20,9 @@ Usage: python3 scripts/bench-eval.py [RUNS] [--release] [--nix NIX]
   RUNS defaults to 7; the debug binary (target/debug/flake-lsp) unless --release; NIX defaults
   to `nix` on PATH. Builds nothing. Figures: docs/performance.md.
 """
-import json, os, resource, shutil, statistics, subprocess, sys, tempfile, time
+import os, resource, shutil, statistics, subprocess, sys, tempfile, time
+
+from lspwire import read, send  # scripts/lspwire.py
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.environ.get("FLAKE_LSP_SHARED", os.path.join(REPO, "..", "shared"))
@@ -40,26 +42,6 @@ PROJECT = """{
 
 def project_text(tool="tool42", name='"mine"'):
     return PROJECT % {"system": SYSTEM, "tool": tool, "name": name}
-
-
-def send(proc, message):
-    body = json.dumps(message).encode()
-    proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-    proc.stdin.flush()
-
-
-def read(proc):
-    length = None
-    while True:
-        line = proc.stdout.readline()
-        if not line:
-            raise EOFError("server closed its output")
-        line = line.strip()
-        if not line:
-            break
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":")[1])
-    return json.loads(proc.stdout.read(length))
 
 
 def wait_diagnostics(proc, uri, has_error):

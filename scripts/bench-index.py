@@ -21,7 +21,9 @@ Usage: python3 scripts/bench-index.py [--nix PATH]... [--packages N] [--python N
        when built, else the debug one)
 Figures: docs/performance.md.
 """
-import argparse, json, os, shutil, subprocess, sys, tempfile, time
+import argparse, os, shutil, subprocess, sys, tempfile, time
+
+from lspwire import read, send  # scripts/lspwire.py
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.environ.get("FLAKE_LSP_SHARED", os.path.join(REPO, "..", "shared"))
@@ -49,26 +51,6 @@ def binary():
         if os.path.exists(path):
             return path
     sys.exit("build flake-lsp first (target/release or target/debug)")
-
-
-def send(proc, message):
-    body = json.dumps(message).encode()
-    proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-    proc.stdin.flush()
-
-
-def read(proc):
-    length = None
-    while True:
-        line = proc.stdout.readline()
-        if not line:
-            raise EOFError("server closed its output")
-        line = line.strip()
-        if not line:
-            break
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":")[1])
-    return json.loads(proc.stdout.read(length))
 
 
 def position(text, marker):

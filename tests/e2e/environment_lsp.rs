@@ -48,28 +48,15 @@ impl Workspace {
     }
 
     fn server(&self, nix: &Path, trusted: bool) -> Server {
-        let cache = self.dir.join("cache");
-        let data = self.dir.join("data");
-        let mut server = Server::start_with(&[
-            ("FLAKE_LSP_NIX", nix.to_str().unwrap()),
-            ("XDG_CACHE_HOME", cache.to_str().unwrap()),
-            ("XDG_DATA_HOME", data.to_str().unwrap()),
-            ("PIP_NO_INDEX", "1"),
-        ]);
-        let nixpkgs = format!("path:{}", repo_root().join("tests/fixtures/nixpkgs").display());
-        server.request(
-            "initialize",
-            json!({
-                "processId": null,
-                "rootUri": file_uri(&self.root()),
-                "capabilities": { "window": { "workDoneProgress": true } },
-                "initializationOptions": { "flakeLsp": { "environment": {
-                    "trusted": trusted,
-                    "overrideInputs": { "nixpkgs": nixpkgs }
-                } } }
-            }),
+        let mut server = Server::start_in(&self.dir, nix, &[("PIP_NO_INDEX", "1")]);
+        server.initialize_in(
+            &self.root(),
+            json!({ "window": { "workDoneProgress": true } }),
+            json!({ "flakeLsp": { "environment": {
+                "trusted": trusted,
+                "overrideInputs": { "nixpkgs": fixture_nixpkgs() }
+            } } }),
         );
-        server.notify("initialized", json!({}));
         server
     }
 }
@@ -644,7 +631,7 @@ fn unfetched_input(nix: &Path, input: &str, url: &str, trusted: bool) {
     if trusted {
         let out = Command::new(env!("CARGO_BIN_EXE_flake-lsp"))
             .args(["env", "--trust", "--override-input", "nixpkgs"])
-            .arg(format!("path:{}", repo_root().join("tests/fixtures/nixpkgs").display()))
+            .arg(fixture_nixpkgs())
             .arg(ws.root())
             .env("FLAKE_LSP_NIX", nix)
             .env("XDG_CACHE_HOME", ws.dir.join("cache"))

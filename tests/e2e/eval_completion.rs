@@ -63,24 +63,12 @@ fn complete(server: &mut Server, uri: &str, text: &str, needle: &str) -> Vec<Str
 }
 
 fn start(dir: &Path, root: &Path, nix: &Path, overrides: Value) -> Server {
-    let (cache, data) = (dir.join("cache"), dir.join("data"));
-    let mut server = Server::start_with(&[
-        ("FLAKE_LSP_NIX", nix.to_str().unwrap()),
-        ("XDG_CACHE_HOME", cache.to_str().unwrap()),
-        ("XDG_DATA_HOME", data.to_str().unwrap()),
-    ]);
-    server.request(
-        "initialize",
-        json!({
-            "processId": null,
-            "rootUri": file_uri(root),
-            "capabilities": {},
-            "initializationOptions": { "flakeLsp": {
-                "environment": { "trusted": false, "overrideInputs": overrides }
-            } }
-        }),
+    let mut server = Server::start_in(dir, nix, &[]);
+    server.initialize_in(
+        root,
+        json!({}),
+        json!({ "flakeLsp": { "environment": { "trusted": false, "overrideInputs": overrides } } }),
     );
-    server.notify("initialized", json!({}));
     server
 }
 
@@ -108,7 +96,7 @@ fn attributes_with(nix: &Path) {
     std::fs::create_dir_all(dir.join("broken")).unwrap();
     std::fs::write(dir.join("broken/flake.nix"), "{ outputs = { self }: throw \"this input is broken\"; }\n")
         .unwrap();
-    let nixpkgs = format!("path:{}", repo_root().join("tests/fixtures/nixpkgs").display());
+    let nixpkgs = fixture_nixpkgs();
     let broken = format!("path:{}", dir.join("broken").display());
     let mut server = start(&dir, &root, nix, json!({ "nixpkgs": nixpkgs, "broken": broken }));
     let uri = file_uri(&root.join("flake.nix"));

@@ -47,26 +47,15 @@ impl Workspace {
     }
 
     fn server(&self, nix: &Path, eval: Value) -> Server {
-        let cache = self.dir.join("cache");
-        let data = self.dir.join("data");
-        let mut server = Server::start_with(&[
-            ("FLAKE_LSP_NIX", nix.to_str().unwrap()),
-            ("XDG_CACHE_HOME", cache.to_str().unwrap()),
-            ("XDG_DATA_HOME", data.to_str().unwrap()),
-        ]);
-        server.request(
-            "initialize",
-            json!({
-                "processId": null,
-                "rootUri": file_uri(&self.root()),
-                "capabilities": {},
-                "initializationOptions": { "flakeLsp": {
-                    "environment": { "trusted": false, "overrideInputs": { "nixpkgs": fixture_nixpkgs() } },
-                    "eval": eval
-                } }
-            }),
+        let mut server = Server::start_in(&self.dir, nix, &[]);
+        server.initialize_in(
+            &self.root(),
+            json!({}),
+            json!({ "flakeLsp": {
+                "environment": { "trusted": false, "overrideInputs": { "nixpkgs": fixture_nixpkgs() } },
+                "eval": eval
+            } }),
         );
-        server.notify("initialized", json!({}));
         server
     }
 }
@@ -75,10 +64,6 @@ impl Drop for Workspace {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-fn fixture_nixpkgs() -> String {
-    format!("path:{}", repo_root().join("tests/fixtures/nixpkgs").display())
 }
 
 /// The evaluation errors of a publication, as `line: message`, sorted by line.

@@ -25,7 +25,7 @@ fn start(dir: &Path, nix: &Path, cache: &Path) -> Server {
         ("XDG_CACHE_HOME", cache.to_str().unwrap()),
         ("XDG_DATA_HOME", dir.join("data").to_str().unwrap()),
     ]);
-    let nixpkgs = format!("path:{}", repo_root().join("tests/fixtures/nixpkgs").display());
+    let nixpkgs = fixture_nixpkgs();
     server.request(
         "initialize",
         json!({

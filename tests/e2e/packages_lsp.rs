@@ -82,24 +82,15 @@ fn completion_and_hover_from_the_index_of_a_locked_nixpkgs() {
     std::fs::write(root.join("flake.nix"), FLAKE).unwrap();
     git_repo(&root);
     let cache = dir.join("cache");
-    let mut server = Server::start_with(&[
-        ("FLAKE_LSP_NIX", nix.to_str().unwrap()),
-        ("XDG_CACHE_HOME", cache.to_str().unwrap()),
-        ("XDG_DATA_HOME", dir.join("data").to_str().unwrap()),
-    ]);
-    server.request(
-        "initialize",
-        json!({
-            "processId": null,
-            "rootUri": file_uri(&root),
-            "capabilities": { "window": { "workDoneProgress": true } },
-            "initializationOptions": { "flakeLsp": { "environment": {
-                "trusted": false,
-                "overrideInputs": { "nixpkgs": locked_fixture(&nix) }
-            } } }
-        }),
+    let mut server = Server::start_in(&dir, &nix, &[]);
+    server.initialize_in(
+        &root,
+        json!({ "window": { "workDoneProgress": true } }),
+        json!({ "flakeLsp": { "environment": {
+            "trusted": false,
+            "overrideInputs": { "nixpkgs": locked_fixture(&nix) }
+        } } }),
     );
-    server.notify("initialized", json!({}));
     let uri = file_uri(&root.join("flake.nix"));
     server.open(&uri, FLAKE);
 
@@ -150,24 +141,15 @@ fn completion_and_hover_from_the_index_of_a_locked_nixpkgs() {
     assert!(server.shutdown().success());
 
     // A second server reads the index from disk: complete at the first request.
-    let mut server = Server::start_with(&[
-        ("FLAKE_LSP_NIX", nix.to_str().unwrap()),
-        ("XDG_CACHE_HOME", cache.to_str().unwrap()),
-        ("XDG_DATA_HOME", dir.join("data").to_str().unwrap()),
-    ]);
-    server.request(
-        "initialize",
-        json!({
-            "processId": null,
-            "rootUri": file_uri(&root),
-            "capabilities": {},
-            "initializationOptions": { "flakeLsp": { "environment": {
-                "trusted": false,
-                "overrideInputs": { "nixpkgs": locked_fixture(&nix) }
-            } } }
-        }),
+    let mut server = Server::start_in(&dir, &nix, &[]);
+    server.initialize_in(
+        &root,
+        json!({}),
+        json!({ "flakeLsp": { "environment": {
+            "trusted": false,
+            "overrideInputs": { "nixpkgs": locked_fixture(&nix) }
+        } } }),
     );
-    server.notify("initialized", json!({}));
     server.open(&uri, FLAKE);
     let again = completion_until(&mut server, &uri, after(FLAKE, "pkgs.python311 pkgs.pyt"), |a| {
         item(a, "python311").is_some()
@@ -188,25 +170,16 @@ fn an_unlocked_override_is_indexed_in_memory() {
     std::fs::write(root.join("flake.nix"), FLAKE).unwrap();
     git_repo(&root);
     let cache = dir.join("cache");
-    let mut server = Server::start_with(&[
-        ("FLAKE_LSP_NIX", nix.to_str().unwrap()),
-        ("XDG_CACHE_HOME", cache.to_str().unwrap()),
-        ("XDG_DATA_HOME", dir.join("data").to_str().unwrap()),
-    ]);
-    let nixpkgs = format!("path:{}", repo_root().join("tests/fixtures/nixpkgs").display());
-    server.request(
-        "initialize",
-        json!({
-            "processId": null,
-            "rootUri": file_uri(&root),
-            "capabilities": {},
-            "initializationOptions": { "flakeLsp": { "environment": {
-                "trusted": false,
-                "overrideInputs": { "nixpkgs": nixpkgs }
-            } } }
-        }),
+    let mut server = Server::start_in(&dir, &nix, &[]);
+    let nixpkgs = fixture_nixpkgs();
+    server.initialize_in(
+        &root,
+        json!({}),
+        json!({ "flakeLsp": { "environment": {
+            "trusted": false,
+            "overrideInputs": { "nixpkgs": nixpkgs }
+        } } }),
     );
-    server.notify("initialized", json!({}));
     let uri = file_uri(&root.join("flake.nix"));
     server.open(&uri, FLAKE);
     let answer = completion_until(&mut server, &uri, after(FLAKE, "pkgs.python311 pkgs.pyt"), |a| {
@@ -316,27 +289,18 @@ fn a_seed_flake_completes_and_explains_its_packages() {
     std::fs::write(root.join("flake.nix"), &seed).unwrap();
     git_repo(&root);
     let fixtures = repo_root().join("tests/fixtures");
-    let mut server = Server::start_with(&[
-        ("FLAKE_LSP_NIX", nix.to_str().unwrap()),
-        ("XDG_CACHE_HOME", dir.join("cache").to_str().unwrap()),
-        ("XDG_DATA_HOME", dir.join("data").to_str().unwrap()),
-    ]);
-    server.request(
-        "initialize",
-        json!({
-            "processId": null,
-            "rootUri": file_uri(&root),
-            "capabilities": {},
-            "initializationOptions": { "flakeLsp": { "environment": {
-                "trusted": false,
-                "overrideInputs": {
-                    "nixpkgs": format!("path:{}", fixtures.join("nixpkgs").display()),
-                    "flake-utils": format!("path:{}", fixtures.join("flake-utils").display())
-                }
-            } } }
-        }),
+    let mut server = Server::start_in(&dir, &nix, &[]);
+    server.initialize_in(
+        &root,
+        json!({}),
+        json!({ "flakeLsp": { "environment": {
+            "trusted": false,
+            "overrideInputs": {
+                "nixpkgs": format!("path:{}", fixtures.join("nixpkgs").display()),
+                "flake-utils": format!("path:{}", fixtures.join("flake-utils").display())
+            }
+        } } }),
     );
-    server.notify("initialized", json!({}));
     let uri = file_uri(&root.join("flake.nix"));
     server.open(&uri, &typing);
     let answer = completion_until(&mut server, &uri, after(&typing, "        pyt"), |a| {
@@ -402,25 +366,16 @@ fn the_package_at_the_cursor_comes_before_the_index() {
         git_repo(&root);
         let gate = Gate(dir.join("release-the-index"));
         let held = nix_holding_the_index(&dir, &nix, &gate.0);
-        let mut server = Server::start_with(&[
-            ("FLAKE_LSP_NIX", held.to_str().unwrap()),
-            ("XDG_CACHE_HOME", dir.join("cache").to_str().unwrap()),
-            ("XDG_DATA_HOME", dir.join("data").to_str().unwrap()),
-        ]);
-        let nixpkgs = format!("path:{}", repo_root().join("tests/fixtures/nixpkgs").display());
-        server.request(
-            "initialize",
-            json!({
-                "processId": null,
-                "rootUri": file_uri(&root),
-                "capabilities": {},
-                "initializationOptions": { "flakeLsp": { "environment": {
-                    "trusted": false,
-                    "overrideInputs": { "nixpkgs": nixpkgs }
-                } } }
-            }),
+        let mut server = Server::start_in(&dir, &held, &[]);
+        let nixpkgs = fixture_nixpkgs();
+        server.initialize_in(
+            &root,
+            json!({}),
+            json!({ "flakeLsp": { "environment": {
+                "trusted": false,
+                "overrideInputs": { "nixpkgs": nixpkgs }
+            } } }),
         );
-        server.notify("initialized", json!({}));
         let uri = file_uri(&root.join("flake.nix"));
         server.open(&uri, FLAKE);
 

@@ -34,6 +34,11 @@ pub fn git_repo(dir: &Path) {
     }
 }
 
+/// The fixture nixpkgs (tests/fixtures/nixpkgs) as an input reference, for `overrideInputs`.
+pub fn fixture_nixpkgs() -> String {
+    format!("path:{}", repo_root().join("tests/fixtures/nixpkgs").display())
+}
+
 pub fn file_uri(path: &Path) -> String {
     format!("file://{}", path.display())
 }
@@ -55,6 +60,19 @@ impl Server {
     /// name it with `start_with(&[("FLAKE_LSP_NIX", …)])`.
     pub fn start() -> Server {
         Server::start_with(&[("FLAKE_LSP_NIX", "/nonexistent/flake-lsp-tests/nix")])
+    }
+
+    /// A server running `nix`, whose XDG cache and data directories are under `dir` (a test's
+    /// caches are its own), with `extra` variables.
+    pub fn start_in(dir: &Path, nix: &Path, extra: &[(&str, &str)]) -> Server {
+        let (cache, data) = (dir.join("cache"), dir.join("data"));
+        let mut env = vec![
+            ("FLAKE_LSP_NIX", nix.to_str().unwrap()),
+            ("XDG_CACHE_HOME", cache.to_str().unwrap()),
+            ("XDG_DATA_HOME", data.to_str().unwrap()),
+        ];
+        env.extend_from_slice(extra);
+        Server::start_with(&env)
     }
 
     pub fn start_with(env: &[(&str, &str)]) -> Server {
@@ -208,6 +226,21 @@ impl Server {
         let result = self.request(
             "initialize",
             json!({ "processId": null, "rootUri": null, "capabilities": capabilities, "initializationOptions": options }),
+        );
+        self.notify("initialized", json!({}));
+        result
+    }
+
+    /// `initialize` with `root` as the workspace, then `initialized`.
+    pub fn initialize_in(&mut self, root: &Path, capabilities: Value, options: Value) -> Value {
+        let result = self.request(
+            "initialize",
+            json!({
+                "processId": null,
+                "rootUri": file_uri(root),
+                "capabilities": capabilities,
+                "initializationOptions": options
+            }),
         );
         self.notify("initialized", json!({}));
         result
