@@ -34,13 +34,7 @@ struct Workspace {
 
 impl Workspace {
     fn new(tag: &str) -> Workspace {
-        let dir = std::env::temp_dir().join(format!("flake-lsp-envlsp-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(dir.join("project")).unwrap();
-        std::fs::write(dir.join("project/flake.nix"), FLAKE).unwrap();
-        let ws = Workspace { dir };
-        git_repo(&ws.root());
-        ws
+        Workspace { dir: flake_dir(&format!("flake-lsp-envlsp-{tag}"), FLAKE) }
     }
 
     fn root(&self) -> PathBuf {

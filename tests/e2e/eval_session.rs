@@ -33,13 +33,7 @@ struct Workspace {
 
 impl Workspace {
     fn new(tag: &str, flake: &str) -> Workspace {
-        let dir = std::env::temp_dir().join(format!("flake-lsp-evals-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(dir.join("project")).unwrap();
-        std::fs::write(dir.join("project/flake.nix"), flake).unwrap();
-        let ws = Workspace { dir };
-        git_repo(&ws.root());
-        ws
+        Workspace { dir: flake_dir(&format!("flake-lsp-evals-{tag}"), flake) }
     }
 
     fn root(&self) -> PathBuf {

@@ -75,12 +75,8 @@ fn item<'a>(answer: &'a Value, label: &str) -> Option<&'a Value> {
 #[test]
 fn completion_and_hover_from_the_index_of_a_locked_nixpkgs() {
     let Some(nix) = nix() else { return };
-    let dir = std::env::temp_dir().join(format!("flake-lsp-pkgs-e2e-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = flake_dir("flake-lsp-pkgs-e2e", FLAKE);
     let root = dir.join("project");
-    std::fs::create_dir_all(&root).unwrap();
-    std::fs::write(root.join("flake.nix"), FLAKE).unwrap();
-    git_repo(&root);
     let cache = dir.join("cache");
     let mut server = Server::start_in(&dir, &nix, &[]);
     server.initialize_in(
@@ -163,12 +159,8 @@ fn completion_and_hover_from_the_index_of_a_locked_nixpkgs() {
 #[test]
 fn an_unlocked_override_is_indexed_in_memory() {
     let Some(nix) = nix() else { return };
-    let dir = std::env::temp_dir().join(format!("flake-lsp-pkgs-e2e-path-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = flake_dir("flake-lsp-pkgs-e2e-path", FLAKE);
     let root = dir.join("project");
-    std::fs::create_dir_all(&root).unwrap();
-    std::fs::write(root.join("flake.nix"), FLAKE).unwrap();
-    git_repo(&root);
     let cache = dir.join("cache");
     let mut server = Server::start_in(&dir, &nix, &[]);
     let nixpkgs = fixture_nixpkgs();
@@ -279,15 +271,11 @@ fn broken_packages_cost_only_themselves(nix: &Path) {
 fn a_seed_flake_completes_and_explains_its_packages() {
     let Some(nix) = nix() else { return };
     let Some(seeds) = seeds() else { return };
-    let dir = std::env::temp_dir().join(format!("flake-lsp-pkgs-e2e-seed-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let root = dir.join("project");
-    std::fs::create_dir_all(&root).unwrap();
     let seed = std::fs::read_to_string(seeds.join("000-devops-renaissance/flake.nix")).unwrap();
     // The user is typing a package into the seed's `with pkgs; [ … ]` list.
     let typing = seed.replacen("        python311\n", "        python311\n        pyt\n", 1);
-    std::fs::write(root.join("flake.nix"), &seed).unwrap();
-    git_repo(&root);
+    let dir = flake_dir("flake-lsp-pkgs-e2e-seed", &seed);
+    let root = dir.join("project");
     let fixtures = repo_root().join("tests/fixtures");
     let mut server = Server::start_in(&dir, &nix, &[]);
     server.initialize_in(
@@ -354,16 +342,11 @@ impl Drop for Gate {
 #[test]
 fn the_package_at_the_cursor_comes_before_the_index() {
     for nix in crate::testing::nixes() {
-        let dir = std::env::temp_dir().join(format!(
-            "flake-lsp-pkgs-e2e-first-{}-{}",
-            nix.file_name().unwrap().to_string_lossy(),
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
+        let dir = flake_dir(
+            &format!("flake-lsp-pkgs-e2e-first-{}", nix.file_name().unwrap().to_string_lossy()),
+            FLAKE,
+        );
         let root = dir.join("project");
-        std::fs::create_dir_all(&root).unwrap();
-        std::fs::write(root.join("flake.nix"), FLAKE).unwrap();
-        git_repo(&root);
         let gate = Gate(dir.join("release-the-index"));
         let held = nix_holding_the_index(&dir, &nix, &gate.0);
         let mut server = Server::start_in(&dir, &held, &[]);

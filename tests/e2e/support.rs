@@ -34,6 +34,18 @@ pub fn git_repo(dir: &Path) {
     }
 }
 
+/// A fresh directory `$TMPDIR/<name>-<pid>` whose `project/` is a git repository holding
+/// `flake.nix` = `flake`; the caller removes it.
+pub fn flake_dir(name: &str, flake: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let root = dir.join("project");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("flake.nix"), flake).unwrap();
+    git_repo(&root);
+    dir
+}
+
 /// The fixture nixpkgs (tests/fixtures/nixpkgs) as an input reference, for `overrideInputs`.
 pub fn fixture_nixpkgs() -> String {
     format!("path:{}", repo_root().join("tests/fixtures/nixpkgs").display())
