@@ -11,6 +11,7 @@ use rowan::GreenNode;
 
 use crate::flake::lock::FlakeLock;
 use crate::flake::FlakeModel;
+use crate::syntax::pieces::Pieces;
 use crate::syntax::scope::NameResolution;
 use crate::syntax::{self, SyntaxError, SyntaxNode};
 
@@ -36,15 +37,38 @@ pub struct Analysis {
     kind: FileKind,
     green: GreenNode,
     errors: Vec<SyntaxError>,
+    /// How a large file was cut into pieces, for the parse of its next version.
+    pieces: Option<Arc<Pieces>>,
     names: OnceLock<NameResolution>,
     flake: OnceLock<Option<FlakeModel>>,
 }
 
 impl Analysis {
     pub fn new(text: Arc<str>, kind: FileKind) -> Analysis {
-        let parsed = syntax::parse(&text);
+        Analysis::after(text, kind, None)
+    }
+
+    /// The analysis of a new version of the file `before` analysed: a large file parses again
+    /// only the pieces the edit touched (`syntax::pieces`), and is parsed on every core.
+    pub fn after(text: Arc<str>, kind: FileKind, before: Option<&Analysis>) -> Analysis {
+        let before = before.and_then(|b| Some((b.text(), b.pieces.as_deref()?)));
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let parsed = syntax::parse::parse_after(&text, before, threads);
         let green = parsed.root.green().to_owned();
-        Analysis { text, kind, green, errors: parsed.errors, names: OnceLock::new(), flake: OnceLock::new() }
+        Analysis {
+            text,
+            kind,
+            green,
+            errors: parsed.errors,
+            pieces: parsed.pieces,
+            names: OnceLock::new(),
+            flake: OnceLock::new(),
+        }
+    }
+
+    /// Whether the file was parsed in pieces, which the next version's parse can reuse.
+    pub fn in_pieces(&self) -> bool {
+        self.pieces.is_some()
     }
 
     /// For tests and the CLI: analyses `text` as a file of `kind`.

@@ -7,7 +7,7 @@
 //! the document's is ignored and logged.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use dashmap::DashMap;
 use tower_lsp::lsp_types::{
@@ -29,12 +29,34 @@ pub struct Snapshot {
     pub line_index: Arc<LineIndex>,
     /// Parsed on first use, then shared by every feature that reads this version.
     analysis: Arc<OnceLock<Arc<Analysis>>>,
+    /// The analysis of an earlier version of a large file, whose pieces this version's parse
+    /// reuses; let go once this version is parsed.
+    before: Arc<Mutex<Option<Arc<Analysis>>>>,
 }
 
 impl Snapshot {
     fn new(uri: Url, version: Option<i32>, text: String) -> Snapshot {
         let line_index = Arc::new(LineIndex::new(&text));
-        Snapshot { uri, version, text: Arc::from(text), line_index, analysis: Default::default() }
+        Snapshot {
+            uri,
+            version,
+            text: Arc::from(text),
+            line_index,
+            analysis: Default::default(),
+            before: Default::default(),
+        }
+    }
+
+    /// The next version of this document: it may reuse this version's parse (or the one this
+    /// version was to reuse, when it was never parsed).
+    fn next(&self, version: Option<i32>, text: String) -> Snapshot {
+        let next = Snapshot::new(self.uri.clone(), version, text);
+        let before = match self.analysis.get() {
+            Some(analysis) => Some(analysis.clone()),
+            None => self.before.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+        };
+        *next.before.lock().unwrap_or_else(|e| e.into_inner()) = before.filter(|b| b.in_pieces());
+        next
     }
 
     pub fn kind(&self) -> FileKind {
@@ -43,7 +65,12 @@ impl Snapshot {
 
     /// The analysis of this version. The first caller parses; the others wait and share it.
     pub fn analysis(&self) -> Arc<Analysis> {
-        self.analysis.get_or_init(|| Arc::new(Analysis::new(self.text.clone(), self.kind()))).clone()
+        self.analysis
+            .get_or_init(|| {
+                let before = self.before.lock().unwrap_or_else(|e| e.into_inner()).take();
+                Arc::new(Analysis::after(self.text.clone(), self.kind(), before.as_deref()))
+            })
+            .clone()
     }
 }
 
@@ -138,9 +165,19 @@ impl Documents {
             log::warn!("change to version {version} of {uri}, which is at {:?}: ignored", entry.version);
             return;
         }
-        let mut text = entry.text.to_string();
-        apply_changes(&mut text, &entry.line_index, &params.content_changes, enc);
-        *entry = Snapshot::new(uri, Some(version), text);
+        let text = match params.content_changes.as_slice() {
+            // The whole text (as some clients send every change): no copy of the old one.
+            [whole] if whole.range.is_none() => {
+                params.content_changes.into_iter().next().map(|c| c.text).unwrap_or_default()
+            }
+            changes => {
+                let mut text = entry.text.to_string();
+                apply_changes(&mut text, &entry.line_index, changes, enc);
+                text
+            }
+        };
+        let next = entry.next(Some(version), text);
+        *entry = next;
     }
 }
 
@@ -214,6 +251,46 @@ mod tests {
             "changed on disk: parsed again"
         );
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A large document edited in a burst: each version parsed is the parse of its whole
+    /// text, whether it reuses the version before it, one never parsed, or none; an old
+    /// version is let go once the next one is parsed.
+    #[test]
+    fn a_large_document_reuses_the_parse_of_the_version_before() {
+        use tower_lsp::lsp_types::{TextDocumentItem, VersionedTextDocumentIdentifier};
+        let docs = Documents::default();
+        let uri = Url::parse("file:///tmp/large/default.nix").unwrap();
+        let mut text = String::from("{ lib }: {\n");
+        for i in 0..6000 {
+            text.push_str(&format!("  p{i} = lib.mkPackage {{ name = \"p{i}\"; deps = [ lib.a ]; }};\n"));
+        }
+        text.push_str("}\n");
+        docs.open(DidOpenTextDocumentParams {
+            text_document: TextDocumentItem::new(uri.clone(), "nix".into(), 1, text.clone()),
+        });
+        let first = docs.get(&uri).unwrap().analysis();
+        assert!(first.in_pieces());
+        let edit = |version: i32, at: u32, new: &str| {
+            docs.change(
+                DidChangeTextDocumentParams {
+                    text_document: VersionedTextDocumentIdentifier::new(uri.clone(), version),
+                    content_changes: vec![change(at, 2, at, 2, new)],
+                },
+                PositionEncoding::Utf16,
+            )
+        };
+        edit(2, 3000, "q = (; ");
+        // Version 3 is the next one parsed: it starts from version 1's parse.
+        edit(3, 10, "r = 1; ");
+        let snapshot = docs.get(&uri).unwrap();
+        let again = snapshot.analysis();
+        let whole = Analysis::of(&snapshot.text, FileKind::Nix);
+        assert_eq!(again.root().green(), whole.root().green());
+        assert_eq!(again.errors(), whole.errors());
+        assert!(!again.errors().is_empty(), "the broken binding is reported");
+        assert!(snapshot.before.lock().unwrap().is_none(), "version 1 is let go");
+        drop(first);
     }
 
     #[test]

@@ -27,7 +27,8 @@ impl<S> Ordered<S> {
 }
 
 fn params<P: DeserializeOwned>(req: &Request) -> Option<P> {
-    serde_json::from_value(req.params()?.clone()).ok()
+    // Read from the tree where it is (a large file's text is copied once, into `P`).
+    P::deserialize(req.params()?).ok()
 }
 
 impl<S> Service<Request> for Ordered<S>

@@ -3,6 +3,7 @@
 pub mod builtins;
 pub mod line_index;
 pub mod parse;
+pub mod pieces;
 pub mod scope;
 pub mod tokens;
 

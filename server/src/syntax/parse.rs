@@ -24,15 +24,40 @@ pub struct SyntaxError {
 pub struct Parsed {
     pub root: SyntaxNode,
     pub errors: Vec<SyntaxError>,
+    /// How a large file was cut into pieces, for the parse of its next version.
+    pub pieces: Option<std::sync::Arc<super::pieces::Pieces>>,
 }
 
 pub fn parse(text: &str) -> Parsed {
-    // Nix reads a file as a C string: a NUL byte ends it.
-    let text = text.split('\0').next().unwrap_or("");
+    parse_after(text, None, 1)
+}
+
+/// The parse of `text`; a large file is parsed in pieces, on up to `threads` threads, and when
+/// `before` is the last version's text and parse, only the pieces an edit touched are parsed
+/// again (see `pieces`).
+pub fn parse_after(text: &str, before: Option<(&str, &super::pieces::Pieces)>, threads: usize) -> Parsed {
+    let text = as_nix_reads(text);
+    let before = before.map(|(old, pieces)| (as_nix_reads(old), pieces));
+    super::pieces::parse(text, before, threads).unwrap_or_else(|| parse_whole(text))
+}
+
+/// Nix reads a file as a C string: a NUL byte ends it.
+fn as_nix_reads(text: &str) -> &str {
+    text.split('\0').next().unwrap_or("")
+}
+
+/// The parse of the whole text at once.
+pub(super) fn parse_whole(text: &str) -> Parsed {
+    let text = as_nix_reads(text);
     let (root, rnix_errors, refusals) = parse_as_nix_reads(text);
     let end = TextSize::of(text);
     let mut errors: Vec<SyntaxError> = rnix_errors.iter().map(|err| convert(err, text, end)).collect();
     errors.extend(refusals);
+    Parsed { root, errors: one_per_place(errors), pieces: None }
+}
+
+/// The errors in text order, one per place.
+pub(super) fn one_per_place(mut errors: Vec<SyntaxError>) -> Vec<SyntaxError> {
     errors.sort_by_key(|e| (e.range.start(), e.range.end()));
     // After an error the parser often reports more at the same place (several "unexpected
     // end of file"): keep one per place, the one that says what was expected.
@@ -47,7 +72,7 @@ pub fn parse(text: &str) -> Parsed {
             _ => kept.push(err),
         }
     }
-    Parsed { root, errors: kept }
+    kept
 }
 
 // Where rnix's lexer or grammar reads a text differently from Nix's, and the difference cannot
@@ -168,7 +193,7 @@ impl Edited {
 
 /// rnix's tree and errors for `text`, read as Nix reads it, and the errors Nix gives that rnix
 /// does not.
-fn parse_as_nix_reads(text: &str) -> (SyntaxNode, Vec<ParseError>, Vec<SyntaxError>) {
+pub(super) fn parse_as_nix_reads(text: &str) -> (SyntaxNode, Vec<ParseError>, Vec<SyntaxError>) {
     let parse = rnix::Root::parse(text);
     let root = parse.syntax();
     let (edits, refusals) = scan(&root, true);
@@ -582,7 +607,7 @@ fn pipe_operator(token: &SyntaxToken) -> SyntaxError {
     )
 }
 
-fn convert(err: &ParseError, text: &str, end: TextSize) -> SyntaxError {
+pub(super) fn convert(err: &ParseError, text: &str, end: TextSize) -> SyntaxError {
     let syntax =
         |range: TextRange, message: String| SyntaxError { kind: SyntaxErrorKind::Syntax, range, message };
     let at_end = TextRange::empty(end);

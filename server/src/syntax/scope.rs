@@ -104,6 +104,13 @@ pub struct NameResolution {
 
 impl NameResolution {
     pub fn new(root: &SyntaxNode) -> NameResolution {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        NameResolution::on_threads(root, threads)
+    }
+
+    /// The resolution of `root`, the bindings of a large list resolved on up to `threads`
+    /// threads; the same as on one.
+    pub fn on_threads(root: &SyntaxNode, threads: usize) -> NameResolution {
         let mut r = Resolver {
             out: NameResolution::default(),
             frames: Vec::new(),
@@ -111,6 +118,9 @@ impl NameResolution {
             merged: HashMap::new(),
             extra_keys: HashMap::new(),
             owner_frames: HashMap::new(),
+            base: 0,
+            outer_withs_used: Vec::new(),
+            threads,
         };
         r.expr(root);
         r.out
@@ -153,10 +163,18 @@ impl NameResolution {
     }
 }
 
+#[derive(Clone)]
 enum Frame {
     Names(HashMap<String, DefId>),
     With(usize),
 }
+
+/// Where the ids a worker gives (to definitions, scopes, `with`s) start: far above any of the
+/// resolver that started it, which moves them when it takes the worker's results in.
+const WORKER: usize = 1 << (usize::BITS - 2);
+
+/// From this size on, the bindings of a list are resolved on several threads.
+const PARALLEL_FROM: u32 = 256 * 1024;
 
 struct Resolver {
     out: NameResolution,
@@ -169,6 +187,12 @@ struct Resolver {
     extra_keys: HashMap<TextRange, Vec<(String, TextRange)>>,
     /// The scope of each owning `rec` set, for the bindings merged into it.
     owner_frames: HashMap<TextRange, HashMap<String, DefId>>,
+    /// 0, or [`WORKER`] for a worker: where the ids this resolver gives start.
+    base: usize,
+    /// For a worker: the `with`s of the resolver that started it that names here fell to.
+    outer_withs_used: Vec<usize>,
+    /// How many threads a large list of bindings may be resolved on (1 in a worker).
+    threads: usize,
 }
 
 impl Resolver {
@@ -237,8 +261,11 @@ impl Resolver {
         }
         if under_with {
             for frame in &self.frames {
-                if let Frame::With(w) = frame {
-                    self.out.withs[*w].used = true;
+                if let Frame::With(w) = *frame {
+                    match w.checked_sub(self.base) {
+                        Some(here) => self.out.withs[here].used = true,
+                        None => self.outer_withs_used.push(w),
+                    }
                 }
             }
             return Resolution::With;
@@ -264,13 +291,17 @@ impl Resolver {
             keyword,
             defs: Vec::new(),
         });
-        self.out.scopes.len() - 1
+        self.base + self.out.scopes.len() - 1
+    }
+
+    fn scope_mut(&mut self, scope: ScopeId) -> &mut Scope {
+        &mut self.out.scopes[scope - self.base]
     }
 
     fn define(&mut self, names: &mut HashMap<String, DefId>, scope: ScopeId, def: Definition) -> DefId {
-        let id = self.out.defs.len();
+        let id = self.base + self.out.defs.len();
         names.entry(def.name.clone()).or_insert(id);
-        self.out.scopes[scope].defs.push(id);
+        self.scope_mut(scope).defs.push(id);
         self.out.defs.push(Definition { scope, ..def });
         id
     }
@@ -289,7 +320,7 @@ impl Resolver {
             }
             Some((_, pattern)) => {
                 let ellipsis = pattern.children_with_tokens().any(|e| e.kind() == TOKEN_ELLIPSIS);
-                self.out.scopes[scope].has_ellipsis = ellipsis;
+                self.scope_mut(scope).has_ellipsis = ellipsis;
                 for part in pattern.children() {
                     let kind = match part.kind() {
                         NODE_PAT_ENTRY => DefKind::Formal,
@@ -395,45 +426,160 @@ impl Resolver {
         }
         self.plan_merges(node);
         self.frames.push(Frame::Names(names));
-        for child in node.children() {
-            match child.kind() {
-                NODE_ATTRPATH_VALUE => self.binding(&child),
-                NODE_INHERIT => {
-                    for from in child.children().filter(|c| c.kind() == NODE_INHERIT_FROM) {
-                        self.children(&from);
-                    }
-                    for attr in child.children().filter(|c| c.kind() != NODE_INHERIT_FROM) {
-                        if static_attr_name(&attr).is_none() {
-                            self.children(&attr);
-                        }
+        self.entries(node, Resolver::recursive_entry);
+        self.frames.pop();
+    }
+
+    fn recursive_entry(&mut self, child: &SyntaxNode) {
+        match child.kind() {
+            NODE_ATTRPATH_VALUE => self.binding(child),
+            NODE_INHERIT => {
+                for from in child.children().filter(|c| c.kind() == NODE_INHERIT_FROM) {
+                    self.children(&from);
+                }
+                for attr in child.children().filter(|c| c.kind() != NODE_INHERIT_FROM) {
+                    if static_attr_name(&attr).is_none() {
+                        self.children(&attr);
                     }
                 }
-                _ => self.expr(&child),
             }
+            _ => self.expr(child),
         }
-        self.frames.pop();
     }
 
     fn plain_set(&mut self, node: &SyntaxNode) {
         self.plan_merges(node);
-        for child in node.children() {
-            match child.kind() {
-                NODE_ATTRPATH_VALUE => self.binding(&child),
-                NODE_INHERIT => {
-                    let from = child.children().any(|c| c.kind() == NODE_INHERIT_FROM);
-                    for part in child.children() {
-                        match part.kind() {
-                            NODE_INHERIT_FROM => self.children(&part),
-                            _ if !from => match static_attr_name(&part) {
-                                Some(name) => self.reference_named(name, part.text_range()),
-                                None => self.children(&part),
-                            },
-                            NODE_IDENT => {}
-                            _ => self.children(&part),
+        self.entries(node, Resolver::plain_entry);
+    }
+
+    fn plain_entry(&mut self, child: &SyntaxNode) {
+        match child.kind() {
+            NODE_ATTRPATH_VALUE => self.binding(child),
+            NODE_INHERIT => {
+                let from = child.children().any(|c| c.kind() == NODE_INHERIT_FROM);
+                for part in child.children() {
+                    match part.kind() {
+                        NODE_INHERIT_FROM => self.children(&part),
+                        _ if !from => match static_attr_name(&part) {
+                            Some(name) => self.reference_named(name, part.text_range()),
+                            None => self.children(&part),
+                        },
+                        NODE_IDENT => {}
+                        _ => self.children(&part),
+                    }
+                }
+            }
+            _ => self.expr(child),
+        }
+    }
+
+    /// Visits the children of a list of bindings with `visit`; those of a large list on
+    /// several threads, each from the scopes around the list (an entry adds no name that
+    /// another entry sees: a `rec` or `let` bound them all before), taken in in order, so
+    /// that ids and order are what one thread gives.
+    fn entries(&mut self, list: &SyntaxNode, visit: fn(&mut Resolver, &SyntaxNode)) {
+        let children: Vec<SyntaxNode> = list.children().collect();
+        if self.threads < 2 || children.len() < 2 || list.text_range().len() < PARALLEL_FROM.into() {
+            for child in &children {
+                visit(self, child);
+            }
+            return;
+        }
+        // Contiguous shares of about the same size; this thread takes the first.
+        let share = u32::from(list.text_range().len()).div_ceil(self.threads as u32);
+        let mut shares: Vec<std::ops::Range<usize>> = Vec::new();
+        let (mut from, mut size) = (0, 0);
+        for (i, child) in children.iter().enumerate() {
+            size += u32::from(child.text_range().len());
+            if size >= share || i + 1 == children.len() {
+                shares.push(from..i + 1);
+                from = i + 1;
+                size = 0;
+            }
+        }
+        let root_green = list.ancestors().last().unwrap_or_else(|| list.clone()).green().to_owned();
+        let list_ptr = super::NodePtr::new(list);
+        let workers: Vec<(Resolver, std::ops::Range<usize>)> =
+            shares[1..].iter().map(|range| (self.worker(), range.clone())).collect();
+        std::thread::scope(|scope| {
+            let spawned: Vec<_> = workers
+                .into_iter()
+                .map(|(mut worker, range)| {
+                    let green = root_green.clone();
+                    let share = range.clone();
+                    let thread = std::thread::Builder::new().stack_size(crate::STACK_SIZE).spawn_scoped(
+                        scope,
+                        move || {
+                            let root = SyntaxNode::new_root(green);
+                            let list = list_ptr.to_node(&root);
+                            for child in list.children().skip(share.start).take(share.len()) {
+                                visit(&mut worker, &child);
+                            }
+                            worker
+                        },
+                    );
+                    (thread, range)
+                })
+                .collect();
+            for child in &children[shares[0].clone()] {
+                visit(self, child);
+            }
+            for (thread, range) in spawned {
+                match thread.map(|t| t.join()) {
+                    Ok(Ok(done)) => self.take_in(done),
+                    Ok(Err(panic)) => std::panic::resume_unwind(panic),
+                    // No thread to be had: here, then.
+                    Err(_) => {
+                        for child in &children[range] {
+                            visit(self, child);
                         }
                     }
                 }
-                _ => self.expr(&child),
+            }
+        });
+    }
+
+    /// A resolver for a share of a list's entries, in the scopes around the list.
+    fn worker(&self) -> Resolver {
+        Resolver {
+            out: NameResolution::default(),
+            frames: self.frames.clone(),
+            error_depth: self.error_depth,
+            merged: self.merged.clone(),
+            extra_keys: self.extra_keys.clone(),
+            owner_frames: self.owner_frames.clone(),
+            base: WORKER,
+            outer_withs_used: Vec::new(),
+            threads: 1,
+        }
+    }
+
+    /// A worker's results, with its ids moved after this resolver's.
+    fn take_in(&mut self, worker: Resolver) {
+        let def_at = self.base + self.out.defs.len();
+        let scope_at = self.base + self.out.scopes.len();
+        let moved = |id: usize, at: usize| if id >= WORKER { id - WORKER + at } else { id };
+        for mut def in worker.out.defs {
+            def.scope = moved(def.scope, scope_at);
+            self.out.defs.push(def);
+        }
+        for mut scope in worker.out.scopes {
+            for def in &mut scope.defs {
+                *def = moved(*def, def_at);
+            }
+            self.out.scopes.push(scope);
+        }
+        for mut reference in worker.out.refs {
+            if let Resolution::Def(def) = reference.resolution {
+                reference.resolution = Resolution::Def(moved(def, def_at));
+            }
+            self.out.refs.push(reference);
+        }
+        self.out.withs.extend(worker.out.withs);
+        for w in worker.outer_withs_used {
+            match w.checked_sub(self.base) {
+                Some(here) => self.out.withs[here].used = true,
+                None => self.outer_withs_used.push(w),
             }
         }
     }
@@ -517,7 +663,7 @@ impl Resolver {
             header: TextRange::new(node.text_range().start(), header_end),
             used: false,
         });
-        self.frames.push(Frame::With(self.out.withs.len() - 1));
+        self.frames.push(Frame::With(self.base + self.out.withs.len() - 1));
         if let Some(body) = &body {
             self.expr(body);
         }
@@ -705,5 +851,39 @@ mod tests {
                 def c used=false
             "#]],
         );
+    }
+
+    /// A list of bindings large enough to be resolved on several threads gives what one
+    /// thread gives: the same definitions, scopes, references (ids included) and `with`s, for
+    /// a plain set, a `rec` set and a `let`, with names from around the list, `with`s around
+    /// and inside it, and merged bindings.
+    #[test]
+    fn several_threads_resolve_as_one_does() {
+        let entry = |i: usize| {
+            format!(
+                "  a{i} = with lib; {{ x = outer; y = z{i}; z{i} = a{}; }}; b{i}.c = rec {{ d = 1; e = d; }}; b{i}.f = e;\n  inherit (lib) g{i};\n",
+                i / 2
+            )
+        };
+        let mut body = String::new();
+        let mut i = 0;
+        while body.len() < PARALLEL_FROM as usize + 4096 {
+            body.push_str(&entry(i));
+            i += 1;
+        }
+        for text in [
+            format!("{{ lib, outer }}: with lib; {{\n{body}}}"),
+            format!("{{ lib, outer }}: rec {{\n{body}}}"),
+            format!("{{ lib, outer }}: let\n{body}in a0"),
+        ] {
+            let root = crate::syntax::parse(&text).root;
+            let one = NameResolution::on_threads(&root, 1);
+            for threads in [2, 3] {
+                let many = NameResolution::on_threads(&root, threads);
+                assert_eq!(format!("{many:?}"), format!("{one:?}"), "{threads} threads");
+            }
+            assert!(one.withs.iter().any(|w| w.used));
+            assert!(one.refs.iter().any(|r| matches!(r.resolution, Resolution::Def(_))));
+        }
     }
 }

@@ -29,12 +29,67 @@ pub fn for_each_token(root: &SyntaxNode, mut f: impl FnMut(SyntaxKind, &str, Tex
     }
 }
 
+/// Calls `visit` with each node under `root` (itself included), in preorder: its kind, range
+/// and green node, and a way to get a cursor on it. Like `for_each_token`, the walk is over
+/// the green tree; a cursor is made (from the root down) only for the nodes a check asks for.
+pub fn for_each_node(
+    root: &SyntaxNode,
+    mut visit: impl FnMut(SyntaxKind, TextRange, &rowan::GreenNodeData, &dyn Fn() -> SyntaxNode),
+) {
+    let green = root.green();
+    let start = root.text_range().start();
+    let cursor = |kind: SyntaxKind, range: TextRange| move || node_at(root, kind, range);
+    visit(root.kind(), root.text_range(), green, &cursor(root.kind(), root.text_range()));
+    let mut offset = start;
+    let mut stack = vec![green.children()];
+    while let Some(children) = stack.last_mut() {
+        match children.next() {
+            None => {
+                stack.pop();
+            }
+            Some(NodeOrToken::Node(node)) => {
+                let kind = NixLanguage::kind_from_raw(node.kind());
+                let range = TextRange::at(offset, node.text_len());
+                visit(kind, range, node, &cursor(kind, range));
+                stack.push(node.children());
+            }
+            Some(NodeOrToken::Token(token)) => offset += token.text_len(),
+        }
+    }
+}
+
+/// The node of `kind` at exactly `range` under `root`.
+fn node_at(root: &SyntaxNode, kind: SyntaxKind, range: TextRange) -> SyntaxNode {
+    let start = match root.covering_element(range) {
+        NodeOrToken::Node(node) => node,
+        NodeOrToken::Token(token) => token.parent().unwrap_or_else(|| root.clone()),
+    };
+    start.ancestors().find(|n| n.kind() == kind && n.text_range() == range).unwrap_or(start)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     /// The same tokens, kinds, texts and ranges as rowan's own walk, on a file with every kind
     /// of nesting and a syntax error.
+    /// The same nodes, in the same order, as rowan's `descendants`, and each cursor the node.
+    #[test]
+    fn nodes_agree_with_rowan() {
+        let text =
+            "{ a = 1; b = [ \"x${toString a}\" ./p/${a} ]; c = { x }: (((x))); d.e.f = let in 1; } # end\n";
+        let root = crate::syntax::parse(text).root;
+        let mut walked = Vec::new();
+        for_each_node(&root, |kind, range, green, cursor| {
+            let node = cursor();
+            assert_eq!((node.kind(), node.text_range()), (kind, range));
+            assert_eq!(node.green().to_owned(), green.to_owned());
+            walked.push((kind, range));
+        });
+        let rowan: Vec<_> = root.descendants().map(|n| (n.kind(), n.text_range())).collect();
+        assert_eq!(walked, rowan);
+    }
+
     #[test]
     fn agrees_with_rowan() {
         let texts = [

@@ -29,26 +29,27 @@ pub fn diagnostics_with_lock(
         out.push(Diagnostic::new(code, err.range, err.message.clone()));
     }
     let root = &analysis.root();
-    // On a large file the duplicates check runs on a second thread beside the others (it
-    // needs nothing but the tree); on a small one a thread would cost more than it saves.
+    // On a large file the checks that need nothing but the tree run on a second thread,
+    // beside name resolution and the checks that need it; on a small one a thread would cost
+    // more than it saves.
     std::thread::scope(|scope| {
-        let duplicates = (analysis.text().len() >= PARALLEL_FROM).then(|| {
+        let tree_only = (analysis.text().len() >= PARALLEL_FROM).then(|| {
             let green = root.green().to_owned();
             // Nested sets recurse: the stack of the analysis threads.
             std::thread::Builder::new().stack_size(crate::STACK_SIZE).spawn_scoped(scope, move || {
                 let mut found = Vec::new();
-                duplicates::check(&syntax::SyntaxNode::new_root(green), &mut found);
+                tree_checks(&syntax::SyntaxNode::new_root(green), &mut found);
                 found
             })
         });
-        others(analysis, root, lock, &mut out);
-        match duplicates {
+        others(analysis, lock, &mut out);
+        match tree_only {
             Some(Ok(thread)) => match thread.join() {
                 Ok(found) => out.extend(found),
                 Err(panic) => std::panic::resume_unwind(panic),
             },
             // No thread to be had: here, then.
-            Some(Err(_)) | None => duplicates::check(root, &mut out),
+            Some(Err(_)) | None => tree_checks(root, &mut out),
         }
     });
     out.retain(|d| !config.disabled.contains(&d.code));
@@ -64,16 +65,18 @@ fn in_text_order(out: &mut Vec<Diagnostic>) {
     out.dedup();
 }
 
-/// From this size of text on, the duplicates check runs on a thread of its own.
+/// From this size of text on, the checks of the tree alone run on a thread of their own.
 const PARALLEL_FROM: usize = 256 * 1024;
 
-/// Every check but the duplicates one.
-fn others(
-    analysis: &Analysis,
-    root: &syntax::SyntaxNode,
-    lock: Option<&crate::flake::lock::FlakeLock>,
-    out: &mut Vec<Diagnostic>,
-) {
+/// The checks that need nothing but the tree.
+fn tree_checks(root: &syntax::SyntaxNode, out: &mut Vec<Diagnostic>) {
+    duplicates::check(root, out);
+    names::check_forms(root, out);
+}
+
+/// The checks that need name resolution (and the flake model, built on it).
+fn others(analysis: &Analysis, lock: Option<&crate::flake::lock::FlakeLock>, out: &mut Vec<Diagnostic>) {
+    let root = &analysis.root();
     let mut skip_formals = Vec::new();
     if let Some(flake) = analysis.flake() {
         if let Some(outputs) = &flake.outputs {
@@ -84,15 +87,15 @@ fn others(
             flake::check_lock(flake, root, lock, out);
         }
     }
-    names::check(root, analysis.names(), &skip_formals, out);
+    names::check_names(analysis.names(), &skip_formals, out);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// A file large enough for the duplicates check to run on its own thread gets the same
-    /// diagnostics, in the same order, as the same checks run one after another.
+    /// A file large enough for the checks of the tree to run on their own thread gets the
+    /// same diagnostics, in the same order, as the same checks run one after another.
     #[test]
     fn the_duplicates_thread_finds_what_the_serial_checks_find() {
         let mut text = String::from("let unused = 1; in {\n");
@@ -105,8 +108,8 @@ mod tests {
         let analysis = Analysis::of(&text, FileKind::Nix);
         let found = diagnostics_for(&analysis, &DiagnosticsConfig::default());
         let mut serial = Vec::new();
-        others(&analysis, &analysis.root(), None, &mut serial);
-        duplicates::check(&analysis.root(), &mut serial);
+        others(&analysis, None, &mut serial);
+        tree_checks(&analysis.root(), &mut serial);
         in_text_order(&mut serial);
         assert_eq!(found, serial);
         assert_eq!(found.iter().filter(|d| d.code == Code::DuplicatedAttribute).count(), i);

@@ -34,13 +34,12 @@ enum Value {
 
 pub(super) fn check(root: &SyntaxNode, out: &mut Vec<Diagnostic>) {
     let mut seen = HashSet::new();
-    for node in root.descendants() {
-        if matches!(node.kind(), NODE_ATTR_SET | NODE_LET_IN | NODE_LEGACY_LET)
-            && !seen.contains(&node.text_range())
-        {
-            build(&node, &mut seen, out);
+    // Over the green tree: a cursor only for a set not already built as the value of another.
+    crate::syntax::tokens::for_each_node(root, |kind, range, _, node| {
+        if matches!(kind, NODE_ATTR_SET | NODE_LET_IN | NODE_LEGACY_LET) && !seen.contains(&range) {
+            build(&node(), &mut seen, out);
         }
-    }
+    });
 }
 
 /// The attribute set of a set literal or a `let`, reporting duplicates inside it.

@@ -7,12 +7,8 @@ use crate::syntax::scope::{DefKind, NameResolution, Resolution, ScopeKind};
 use crate::syntax::{attrpath_attrs, static_attr_name, SyntaxKind, SyntaxNode, TextRange};
 use SyntaxKind::*;
 
-pub(super) fn check(
-    root: &SyntaxNode,
-    names: &NameResolution,
-    skip_formals_of: &[TextRange],
-    out: &mut Vec<Diagnostic>,
-) {
+/// What name resolution tells: undefined and unused names, `with`s and `rec`s.
+pub(super) fn check_names(names: &NameResolution, skip_formals_of: &[TextRange], out: &mut Vec<Diagnostic>) {
     for r in &names.refs {
         if r.resolution == Resolution::Undefined && !r.in_error {
             out.push(Diagnostic::new(Code::UndefinedName, r.range, format!("undefined name `{}`", r.name)));
@@ -26,15 +22,19 @@ pub(super) fn check(
             "unused `with`: every name in its body is bound elsewhere",
         ));
     }
-    for node in root.descendants() {
-        match node.kind() {
-            NODE_LET_IN => let_in(&node, out),
-            NODE_INHERIT => inherit(&node, out),
-            NODE_PATTERN => pattern(&node, out),
-            NODE_ATTRPATH => indented_string_names(&node, out),
-            _ => {}
-        }
-    }
+}
+
+/// What the tree alone tells: empty `let`s and `inherit`s, patterns, names Nix needs static,
+/// URL literals and literals out of range. Needs no name resolution, so it can run beside it.
+pub(super) fn check_forms(root: &SyntaxNode, out: &mut Vec<Diagnostic>) {
+    // Over the green tree: a cursor only for the nodes a check looks into.
+    crate::syntax::tokens::for_each_node(root, |kind, _, green, node| match kind {
+        NODE_LET_IN => let_in(&node(), out),
+        NODE_INHERIT => inherit(&node(), out),
+        NODE_PATTERN => pattern(&node(), out),
+        NODE_ATTRPATH if has_indented_string(green) => indented_string_names(&node(), out),
+        _ => {}
+    });
     crate::syntax::tokens::for_each_token(root, |kind, text, range| match kind {
         TOKEN_URI => out.push(Diagnostic::new(
             Code::DeprecatedUriLiteral,
@@ -141,6 +141,16 @@ fn inherit(node: &SyntaxNode, out: &mut Vec<Diagnostic>) {
             ));
         }
     }
+}
+
+/// Whether an attrpath has a name written as an indented string (read from its green node).
+fn has_indented_string(attrpath: &rowan::GreenNodeData) -> bool {
+    use rowan::Language;
+    let kind = |k| rnix::NixLanguage::kind_to_raw(k);
+    attrpath.children().filter_map(|c| c.into_node()).any(|attr| {
+        attr.kind() == kind(NODE_STRING)
+            && attr.children().next().and_then(|t| t.into_token()).is_some_and(|t| t.text() == "''")
+    })
 }
 
 /// Nix accepts `"a"` as an attribute name but not `''a''`.
