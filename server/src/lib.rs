@@ -13,6 +13,7 @@ pub mod flake;
 pub mod fuzz;
 pub mod ide;
 pub mod lsp;
+pub mod memory;
 pub mod nix;
 pub mod pkgs;
 pub mod syntax;

@@ -100,10 +100,15 @@ impl Publisher {
         let snap = snapshot.clone();
         let work = move || -> Vec<lsp::Diagnostic> {
             let found = ide::diagnostics::with_outside(&snap.analysis(), &config, lock.as_deref(), &outside);
-            found
+            let diagnostics = found
                 .iter()
                 .map(|d| convert::diagnostic(&snap.uri, &snap.line_index, &snap.text, d, enc))
-                .collect()
+                .collect();
+            if snap.text.len() > INLINE_UP_TO {
+                // The last version's trees were freed here and on the threads that ended.
+                crate::memory::give_back();
+            }
+            diagnostics
         };
         // A small document is analysed in well under a millisecond: here, without the hop to a
         // blocking thread and back (the first one also starts that thread). The runtime's

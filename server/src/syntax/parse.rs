@@ -196,7 +196,7 @@ impl Edited {
 pub(super) fn parse_as_nix_reads(text: &str) -> (SyntaxNode, Vec<ParseError>, Vec<SyntaxError>) {
     let parse = rnix::Root::parse(text);
     let root = parse.syntax();
-    let (edits, refusals) = scan(&root, true);
+    let (edits, refusals) = scan_green(&root, true);
     let mut edited = Edited::default();
     if !edited.add(edits) {
         return (root, parse.errors().to_vec(), refusals);
@@ -205,14 +205,14 @@ pub(super) fn parse_as_nix_reads(text: &str) -> (SyntaxNode, Vec<ParseError>, Ve
     // the bound is a safety net.
     let mut parse = rnix::Root::parse(&edited.apply(text));
     for _ in 0..16 {
-        if !edited.add(scan(&parse.syntax(), true).0) {
+        if !edited.add(scan_green(&parse.syntax(), true).0) {
             break;
         }
         parse = rnix::Root::parse(&edited.apply(text));
     }
     let root = with_original_text(&parse.syntax(), text, &edited);
     let errors = parse.errors().iter().map(|e| remap(e, |r| edited.original_range(r))).collect();
-    let refusals = scan(&root, false).1;
+    let refusals = scan_green(&root, false).1;
     (root, errors, refusals)
 }
 
@@ -425,9 +425,112 @@ fn next_non_trivia(token: &SyntaxToken) -> Option<SyntaxToken> {
     next
 }
 
-/// In one walk over the tree (a walk costs about as much as rnix's parse): the edits rnix needs
-/// to read the text as Nix does (`with_edits`), and the syntax errors Nix gives where rnix's
-/// tree has none.
+/// In one walk over the green tree: the edits rnix needs to read the text as Nix does
+/// (`with_edits`), and the syntax errors Nix gives where rnix's tree has none. What [`scan`]
+/// finds with rowan's cursors, which cost as much as rnix's parse on a large file; here a cursor
+/// is made (from the root down) only for a node or token whose check may find something, as
+/// told by its kind, its parent's kind, its text or its children.
+fn scan_green(root: &SyntaxNode, with_edits: bool) -> (Vec<Edit>, Vec<SyntaxError>) {
+    use rnix::NixLanguage;
+    use rowan::{Language, NodeOrToken};
+    use SyntaxKind::*;
+    let kind_of = NixLanguage::kind_from_raw;
+    let mut edits = Vec::new();
+    let mut refusals = Vec::new();
+    let node_at = |kind: SyntaxKind, range: TextRange| {
+        let start = match root.covering_element(range) {
+            NodeOrToken::Node(node) => node,
+            NodeOrToken::Token(token) => token.parent().unwrap_or_else(|| root.clone()),
+        };
+        start.ancestors().find(|n| n.kind() == kind && n.text_range() == range)
+    };
+    let token_at = |range: TextRange| root.token_at_offset(range.start()).find(|t| t.text_range() == range);
+    let green = root.green();
+    let mut offset = root.text_range().start();
+    // The node entered and its children still to visit, on the way down.
+    let mut stack: Vec<(SyntaxKind, rowan::Children<'_>)> = vec![(root.kind(), green.children())];
+    while let Some((parent, children)) = stack.last_mut() {
+        let parent = *parent;
+        let Some(child) = children.next() else {
+            stack.pop();
+            continue;
+        };
+        match child {
+            NodeOrToken::Node(node) => {
+                let kind = kind_of(node.kind());
+                let range = TextRange::at(offset, node.text_len());
+                let check = match kind {
+                    NODE_LAMBDA => matches!(parent, NODE_LIST | NODE_UNARY_OP | NODE_BIN_OP | NODE_APPLY),
+                    NODE_PAREN => {
+                        let last = node
+                            .children()
+                            .filter_map(|c| c.into_token())
+                            .map(|t| kind_of(t.kind()))
+                            .filter(|k| !k.is_trivia() && *k != TOKEN_L_PAREN)
+                            .last();
+                        last.is_some_and(|k| k != TOKEN_R_PAREN)
+                    }
+                    kind if is_path(kind) => {
+                        node.children().any(|c| kind_of(c.kind()).is_trivia())
+                            || node.children().nth(1).is_some_and(|c| kind_of(c.kind()) == NODE_INTERPOL)
+                    }
+                    _ => false,
+                };
+                if check {
+                    if let Some(node) = node_at(kind, range) {
+                        refusals.extend(match kind {
+                            NODE_LAMBDA => bare_lambda(&node),
+                            NODE_PAREN => unclosed_parenthesis(&node),
+                            _ => spaced_path_interpolation(&node).or_else(|| crowded_path_start(&node)),
+                        });
+                    }
+                }
+                stack.push((kind, node.children()));
+            }
+            NodeOrToken::Token(token) => {
+                let kind = kind_of(token.kind());
+                let text = token.text();
+                let range = TextRange::at(offset, token.text_len());
+                offset += token.text_len();
+                let edit = with_edits
+                    && match kind {
+                        TOKEN_INVERT => parent == NODE_ERROR,
+                        TOKEN_LET | TOKEN_ELLIPSIS | TOKEN_ERROR => true,
+                        TOKEN_COMMENT => text.starts_with('#') && text.contains('\r'),
+                        TOKEN_FLOAT => {
+                            let len = nix_number_len(text);
+                            0 < len && len < text.len()
+                        }
+                        _ => false,
+                    };
+                let refusal = match kind {
+                    TOKEN_WHITESPACE => text.chars().any(|c| !matches!(c, ' ' | '\t' | '\r' | '\n')),
+                    TOKEN_PIPE_LEFT | TOKEN_PIPE_RIGHT | TOKEN_PATH_SEARCH => true,
+                    _ => false,
+                };
+                if !edit && !refusal {
+                    continue;
+                }
+                let Some(token) = token_at(range) else { continue };
+                if edit {
+                    edits_for(&token, &mut edits);
+                }
+                if refusal {
+                    refusals.extend(match kind {
+                        TOKEN_WHITESPACE => foreign_whitespace(&token),
+                        TOKEN_PIPE_LEFT | TOKEN_PIPE_RIGHT => Some(pipe_operator(&token)),
+                        _ => search_path(&token),
+                    });
+                }
+            }
+        }
+    }
+    (edits, refusals)
+}
+
+/// In one walk over the tree: what [`scan_green`] finds, with rowan's cursors at every step
+/// (kept as the reference the green walk is tested against).
+#[cfg(test)]
 fn scan(root: &SyntaxNode, with_edits: bool) -> (Vec<Edit>, Vec<SyntaxError>) {
     use rowan::{NodeOrToken, WalkEvent};
     let mut edits = Vec::new();
@@ -1126,5 +1229,33 @@ mod tests {
             "1 |> toString",
             expect!["Syntax 2..4: `|>` needs Nix's experimental feature `pipe-operators`, which is off by default"],
         );
+    }
+
+    /// The green walk finds what the walk with cursors finds, edits and refusals in the same
+    /// order, over every file of the parser's corpus, the fuzzer's corpus and the fixtures.
+    #[test]
+    fn the_green_walk_finds_what_the_cursor_walk_finds() {
+        let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut count = 0;
+        for dir in [
+            "tests/fixtures/parse/valid",
+            "tests/fixtures/parse/invalid",
+            "fuzz/corpus/analysis",
+            "fuzz/regressions",
+        ] {
+            for entry in std::fs::read_dir(repo.join(dir)).expect("the corpus") {
+                let path = entry.expect("an entry").path();
+                let text = String::from_utf8_lossy(&std::fs::read(&path).expect("readable")).into_owned();
+                let root = rnix::Root::parse(&text).syntax();
+                for with_edits in [true, false] {
+                    let (cursor_edits, cursor_refusals) = scan(&root, with_edits);
+                    let (green_edits, green_refusals) = scan_green(&root, with_edits);
+                    assert_eq!(green_edits, cursor_edits, "{}", path.display());
+                    assert_eq!(green_refusals, cursor_refusals, "{}", path.display());
+                }
+                count += 1;
+            }
+        }
+        assert!(count > 2000, "only {count} files");
     }
 }
