@@ -466,8 +466,7 @@ fn scan_green(root: &SyntaxNode, with_edits: bool) -> (Vec<Edit>, Vec<SyntaxErro
                             .children()
                             .filter_map(|c| c.into_token())
                             .map(|t| kind_of(t.kind()))
-                            .filter(|k| !k.is_trivia() && *k != TOKEN_L_PAREN)
-                            .last();
+                            .rfind(|k| !k.is_trivia() && *k != TOKEN_L_PAREN);
                         last.is_some_and(|k| k != TOKEN_R_PAREN)
                     }
                     kind if is_path(kind) => {
