@@ -23,7 +23,7 @@ use rowan::ast::AstNode;
 /// `${"a"}` (Nix treats a plain string inside `${ }` as a static name too).
 pub fn static_attr_name(attr: &SyntaxNode) -> Option<String> {
     match attr.kind() {
-        SyntaxKind::NODE_IDENT => Some(attr.text().to_string()),
+        SyntaxKind::NODE_IDENT => Some(ident_text(attr)),
         SyntaxKind::NODE_STRING => plain_string(attr),
         SyntaxKind::NODE_DYNAMIC => {
             let inner = attr.children().next()?;
@@ -33,6 +33,15 @@ pub fn static_attr_name(attr: &SyntaxNode) -> Option<String> {
             }
         }
         _ => None,
+    }
+}
+
+/// The name of a `NODE_IDENT`, read from its one token (cheaper than the node's text, which
+/// walks the tree).
+pub fn ident_text(ident: &SyntaxNode) -> String {
+    match ident.green().children().next() {
+        Some(rowan::NodeOrToken::Token(token)) if ident.green().children().len() == 1 => token.text().to_string(),
+        _ => ident.text().to_string(),
     }
 }
 

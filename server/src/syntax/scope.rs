@@ -274,7 +274,7 @@ impl Resolver {
     }
 
     fn reference(&mut self, ident: &SyntaxNode) {
-        self.reference_named(ident.text().to_string(), ident.text_range());
+        self.reference_named(super::ident_text(ident), ident.text_range());
     }
 
     fn reference_named(&mut self, name: String, range: TextRange) {
@@ -697,7 +697,7 @@ fn set_keys(set: &SyntaxNode) -> Vec<(String, TextRange)> {
 
 fn plain_def(ident: &SyntaxNode, kind: DefKind, binding: &SyntaxNode) -> Definition {
     Definition {
-        name: ident.text().to_string(),
+        name: super::ident_text(ident),
         kind,
         name_range: ident.text_range(),
         binding_range: binding.text_range(),
