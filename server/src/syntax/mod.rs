@@ -40,7 +40,9 @@ pub fn static_attr_name(attr: &SyntaxNode) -> Option<String> {
 /// walks the tree).
 pub fn ident_text(ident: &SyntaxNode) -> String {
     match ident.green().children().next() {
-        Some(rowan::NodeOrToken::Token(token)) if ident.green().children().len() == 1 => token.text().to_string(),
+        Some(rowan::NodeOrToken::Token(token)) if ident.green().children().len() == 1 => {
+            token.text().to_string()
+        }
         _ => ident.text().to_string(),
     }
 }

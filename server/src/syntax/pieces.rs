@@ -28,8 +28,16 @@ type Green = NodeOrToken<GreenNode, GreenToken>;
 /// From this size on a file is parsed in pieces.
 pub(super) const FROM: usize = 256 * 1024;
 
-/// About how much text a piece holds: an edit parses about this much again.
-const PIECE: usize = 32 * 1024;
+/// About how much text a piece holds: an edit parses about this much again, and each piece
+/// is parsed with a node cache of its own (fewer, larger pieces share more nodes and cost
+/// less). A quarter of a thread's share of the file, between these bounds: on the 6 MB file of
+/// `scripts/bench-nil.py` (2 cores), opening took 241–261 ms with pieces of 256 KiB, 224–230
+/// with 512 KiB and 231–237 with 1 MiB.
+const PIECE: std::ops::RangeInclusive<usize> = 32 * 1024..=512 * 1024;
+
+fn piece_size(text_len: usize, threads: usize) -> usize {
+    (text_len / (4 * threads.max(1))).clamp(*PIECE.start(), *PIECE.end())
+}
 
 /// A run of whole bindings, parsed.
 #[derive(Clone)]
@@ -64,26 +72,27 @@ enum Part {
 /// The parse of `text` in pieces, reusing what `before` (the text of the last version and its
 /// pieces) has; `None` when the text is small or has no list to cut.
 pub(super) fn parse(text: &str, before: Option<(&str, &Pieces)>, threads: usize) -> Option<Parsed> {
+    let size = piece_size(text.len(), threads);
     if text.len() < FROM {
         return None;
     }
     let (list_start, parts) =
-        before.and_then(|(old, pieces)| replan(text, old, pieces)).or_else(|| plan(text))?;
+        before.and_then(|(old, pieces)| replan(text, old, pieces, size)).or_else(|| plan(text, size))?;
     build(text, list_start, parts, threads)
 }
 
-/// Cuts a text never seen: the list with the most bindings, in pieces of about [`PIECE`].
-fn plan(text: &str) -> Option<(usize, Vec<Part>)> {
+/// Cuts a text never seen: the list with the most bindings, in pieces of about `size`.
+fn plan(text: &str, size: usize) -> Option<(usize, Vec<Part>)> {
     let (list_start, ends) = largest_list(text.as_bytes())?;
-    Some((list_start, cut(list_start, &ends)))
+    Some((list_start, cut(list_start, &ends, size)))
 }
 
 /// Runs of consecutive bindings (`ends`: where each ends, after its `;`) from `from`.
-fn cut(from: usize, ends: &[usize]) -> Vec<Part> {
+fn cut(from: usize, ends: &[usize], size: usize) -> Vec<Part> {
     let mut parts = Vec::new();
     let mut start = from;
     for (i, &end) in ends.iter().enumerate() {
-        if end - start >= PIECE || i + 1 == ends.len() {
+        if end - start >= size || i + 1 == ends.len() {
             parts.push(Part::Parse(start..end));
             start = end;
         }
@@ -94,7 +103,7 @@ fn cut(from: usize, ends: &[usize]) -> Vec<Part> {
 /// Cuts a new version of `old`: the pieces before and after the edit are kept, the text
 /// between them is cut again. `None` when the edit changes the frame before the list and the
 /// list too.
-fn replan(text: &str, old: &str, pieces: &Pieces) -> Option<(usize, Vec<Part>)> {
+fn replan(text: &str, old: &str, pieces: &Pieces, size: usize) -> Option<(usize, Vec<Part>)> {
     let (new_b, old_b) = (text.as_bytes(), old.as_bytes());
     let prefix = new_b.iter().zip(old_b).take_while(|(a, b)| a == b).count();
     let most = new_b.len().min(old_b.len()) - prefix;
@@ -118,7 +127,7 @@ fn replan(text: &str, old: &str, pieces: &Pieces) -> Option<(usize, Vec<Part>)> 
     let until = after.first().map(|p| p.start);
     let ends = list_ends(text.as_bytes(), from, until)?;
     let mut parts: Vec<Part> = before.into_iter().map(|p| Part::Keep(p.clone())).collect();
-    parts.extend(cut(from, &ends));
+    parts.extend(cut(from, &ends, size));
     parts.extend(after.into_iter().map(Part::Keep));
     Some((pieces.list_start, parts))
 }
@@ -199,7 +208,7 @@ fn build(text: &str, list_start: usize, parts: Vec<Part>, threads: usize) -> Opt
 fn parse_pieces(text: &str, ranges: &[std::ops::Range<usize>], threads: usize) -> Vec<Option<Piece>> {
     let one = |range: &std::ops::Range<usize>| parse_piece(text, range.clone());
     let bytes: usize = ranges.iter().map(|r| r.len()).sum();
-    if threads <= 1 || ranges.len() < 2 || bytes < 2 * PIECE {
+    if threads <= 1 || ranges.len() < 2 || bytes < 2 * PIECE.start() {
         return ranges.iter().map(one).collect();
     }
     // Contiguous shares of about the same size, one per thread; this thread takes the first.
@@ -476,7 +485,7 @@ mod tests {
 
     fn parse_small(text: &str, before: Option<(&str, &Pieces)>) -> Option<Parsed> {
         let (list_start, parts) =
-            before.and_then(|(old, pieces)| replan(text, old, pieces)).or_else(|| {
+            before.and_then(|(old, pieces)| replan(text, old, pieces, 1)).or_else(|| {
                 let (list_start, ends) = largest_list(text.as_bytes())?;
                 Some((
                     list_start,

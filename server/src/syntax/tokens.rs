@@ -59,7 +59,7 @@ pub fn for_each_node(
 }
 
 /// The node of `kind` at exactly `range` under `root`.
-fn node_at(root: &SyntaxNode, kind: SyntaxKind, range: TextRange) -> SyntaxNode {
+pub fn node_at(root: &SyntaxNode, kind: SyntaxKind, range: TextRange) -> SyntaxNode {
     let start = match root.covering_element(range) {
         NodeOrToken::Node(node) => node,
         NodeOrToken::Token(token) => token.parent().unwrap_or_else(|| root.clone()),

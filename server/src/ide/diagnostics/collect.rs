@@ -29,27 +29,36 @@ pub fn diagnostics_with_lock(
         out.push(Diagnostic::new(code, err.range, err.message.clone()));
     }
     let root = &analysis.root();
-    // On a large file the checks that need nothing but the tree run on a second thread,
-    // beside name resolution and the checks that need it; on a small one a thread would cost
-    // more than it saves.
+    // On a large file the two checks that need nothing but the tree run on threads of their
+    // own, beside name resolution and the checks that need it (which uses the cores it finds
+    // too); on a small one a thread would cost more than it saves.
+    let parallel = analysis.text().len() >= PARALLEL_FROM;
     std::thread::scope(|scope| {
-        let tree_only = (analysis.text().len() >= PARALLEL_FROM).then(|| {
+        let spawn = |check: fn(&syntax::SyntaxNode, &mut Vec<Diagnostic>)| {
             let green = root.green().to_owned();
             // Nested sets recurse: the stack of the analysis threads.
-            std::thread::Builder::new().stack_size(crate::STACK_SIZE).spawn_scoped(scope, move || {
-                let mut found = Vec::new();
-                tree_checks(&syntax::SyntaxNode::new_root(green), &mut found);
-                found
-            })
-        });
+            let thread =
+                std::thread::Builder::new().stack_size(crate::STACK_SIZE).spawn_scoped(scope, move || {
+                    let mut found = Vec::new();
+                    check(&syntax::SyntaxNode::new_root(green), &mut found);
+                    found
+                });
+            (thread, check)
+        };
+        let tree_only: Vec<_> =
+            if parallel { vec![spawn(duplicates::check), spawn(names::check_forms)] } else { Vec::new() };
         others(analysis, lock, &mut out);
-        match tree_only {
-            Some(Ok(thread)) => match thread.join() {
-                Ok(found) => out.extend(found),
-                Err(panic) => std::panic::resume_unwind(panic),
-            },
-            // No thread to be had: here, then.
-            Some(Err(_)) | None => tree_checks(root, &mut out),
+        if !parallel {
+            duplicates::check(root, &mut out);
+            names::check_forms(root, &mut out);
+        }
+        for (thread, check) in tree_only {
+            match thread.map(|t| t.join()) {
+                Ok(Ok(found)) => out.extend(found),
+                Ok(Err(panic)) => std::panic::resume_unwind(panic),
+                // No thread to be had: here, then.
+                Err(_) => check(root, &mut out),
+            }
         }
     });
     out.retain(|d| !config.disabled.contains(&d.code));
@@ -67,12 +76,6 @@ fn in_text_order(out: &mut Vec<Diagnostic>) {
 
 /// From this size of text on, the checks of the tree alone run on a thread of their own.
 const PARALLEL_FROM: usize = 256 * 1024;
-
-/// The checks that need nothing but the tree.
-fn tree_checks(root: &syntax::SyntaxNode, out: &mut Vec<Diagnostic>) {
-    duplicates::check(root, out);
-    names::check_forms(root, out);
-}
 
 /// The checks that need name resolution (and the flake model, built on it).
 fn others(analysis: &Analysis, lock: Option<&crate::flake::lock::FlakeLock>, out: &mut Vec<Diagnostic>) {
@@ -109,7 +112,8 @@ mod tests {
         let found = diagnostics_for(&analysis, &DiagnosticsConfig::default());
         let mut serial = Vec::new();
         others(&analysis, None, &mut serial);
-        tree_checks(&analysis.root(), &mut serial);
+        duplicates::check(&analysis.root(), &mut serial);
+        names::check_forms(&analysis.root(), &mut serial);
         in_text_order(&mut serial);
         assert_eq!(found, serial);
         assert_eq!(found.iter().filter(|d| d.code == Code::DuplicatedAttribute).count(), i);
