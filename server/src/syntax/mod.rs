@@ -71,7 +71,9 @@ pub fn plain_string(node: &SyntaxNode) -> Option<String> {
 
 /// Whether an attribute set is `rec { … }`.
 pub fn is_rec(set: &SyntaxNode) -> bool {
-    set.children_with_tokens().any(|e| e.kind() == SyntaxKind::TOKEN_REC)
+    // Over the green children: no cursor per child.
+    let rec = <rnix::NixLanguage as rowan::Language>::kind_to_raw(SyntaxKind::TOKEN_REC);
+    set.green().children().any(|c| c.as_token().is_some_and(|t| t.kind() == rec))
 }
 
 /// Skips parentheses around an expression, as Nix's own syntax tree has none.

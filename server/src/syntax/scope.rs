@@ -590,6 +590,9 @@ impl Resolver {
     /// `rec` set loses its own scope. Records, for the bindings of one set, which are merged
     /// and into what.
     fn plan_merges(&mut self, container: &SyntaxNode) {
+        if !may_merge(container) {
+            return;
+        }
         let mut first: HashMap<String, Option<SyntaxNode>> = HashMap::new();
         for entry in container.children().filter(|c| c.kind() == NODE_ATTRPATH_VALUE) {
             let (path, value) = super::binding_parts(&entry);
@@ -669,6 +672,40 @@ impl Resolver {
         }
         self.frames.pop();
     }
+}
+
+/// Whether two bindings of a set or `let` may start with the same name (and so merge), read
+/// from the green tree: false is sure, true asks [`Resolver::plan_merges`] to look closer.
+fn may_merge(container: &SyntaxNode) -> bool {
+    use rowan::{Language, NodeOrToken};
+    let raw = rnix::NixLanguage::kind_to_raw;
+    let green = container.green();
+    let mut names: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for child in green.children() {
+        let NodeOrToken::Node(binding) = child else { continue };
+        if binding.kind() != raw(NODE_ATTRPATH_VALUE) {
+            continue;
+        }
+        let path =
+            binding.children().filter_map(NodeOrToken::into_node).find(|n| n.kind() == raw(NODE_ATTRPATH));
+        let Some(path) = path else { continue };
+        let first = path
+            .children()
+            .filter_map(NodeOrToken::into_node)
+            .find(|n| [NODE_IDENT, NODE_STRING, NODE_DYNAMIC].into_iter().any(|k| n.kind() == raw(k)));
+        let Some(first) = first else { continue };
+        let mut tokens = first.children();
+        match (first.kind() == raw(NODE_IDENT), tokens.next(), tokens.next()) {
+            (true, Some(NodeOrToken::Token(name)), None) => {
+                if !names.insert(name.text()) {
+                    return true;
+                }
+            }
+            // A string or a computed name: not told here.
+            _ => return true,
+        }
+    }
+    false
 }
 
 /// The static names a set written out defines.
