@@ -229,7 +229,30 @@ fn a_ten_megabyte_file_is_diagnosed() {
     server.open(uri, &text);
     let diags = server.diagnostics(uri, 1);
     // Each binding is used by the next, the last is the result: only `forgotten` is unused.
-    assert_eq!(summary(&diags), [format!("{}:2 unused_binding", i + 1)]);
+    let forgotten = format!("{}:2 unused_binding", i + 1);
+    assert_eq!(summary(&diags), [forgotten.clone()]);
+    // Edits, parsed again only where they are (the file is parsed in pieces): a binding in
+    // the middle broken by a change of a range, then the whole text sent again, fixed, with
+    // a `;` after the expression.
+    let middle = i / 2;
+    server.change(
+        uri,
+        2,
+        json!([{ "range": { "start": { "line": middle + 1, "character": 2 }, "end": { "line": middle + 1, "character": 2 } }, "text": "(" }]),
+    );
+    let broken = summary(&server.diagnostics(uri, 2));
+    assert!(broken.iter().any(|d| d.ends_with("syntax_error")), "{broken:?}");
+    assert!(
+        broken.iter().all(|d| d.split(':').next().unwrap().parse::<usize>().unwrap() > middle),
+        "{broken:?}"
+    );
+    server.change(uri, 3, json!([{ "text": format!("{text};") }]));
+    let after = summary(&server.diagnostics(uri, 3));
+    assert_eq!(after.len(), 2, "{after:?}");
+    assert_eq!(after[0], forgotten);
+    assert!(after[1].starts_with(&format!("{}:", i + 3)) && after[1].ends_with("syntax_error"), "{after:?}");
+    server.change(uri, 4, json!([{ "text": text }]));
+    assert_eq!(summary(&server.diagnostics(uri, 4)), [forgotten]);
     assert!(server.shutdown().success());
 }
 

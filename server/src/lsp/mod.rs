@@ -42,8 +42,9 @@ pub fn serve_stdio() {
     runtime.block_on(async {
         let state = Arc::new(State::default());
         let (service, socket) = server::service(state.clone());
-        let service = ordered::Ordered::new(service, state);
-        tower_lsp::Server::new(transport::sanitize(tokio::io::stdin()), tokio::io::stdout(), socket)
+        let stash = Arc::new(transport::Stash::default());
+        let service = ordered::Ordered::new(service, state, stash.clone());
+        tower_lsp::Server::new(transport::sanitize(tokio::io::stdin(), stash), tokio::io::stdout(), socket)
             .serve(service)
             .await;
     });

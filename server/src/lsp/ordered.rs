@@ -13,16 +13,19 @@ use tower::Service;
 use tower_lsp::jsonrpc::{Error, ErrorCode, Id, Request, Response};
 
 use super::state::State;
+use tower_lsp::lsp_types as lsp;
 
 pub struct Ordered<S> {
     inner: S,
     state: Arc<State>,
+    /// Where the transport put the texts of large documents.
+    stash: Arc<super::transport::Stash>,
     shutdown_requested: bool,
 }
 
 impl<S> Ordered<S> {
-    pub fn new(inner: S, state: Arc<State>) -> Self {
-        Ordered { inner, state, shutdown_requested: false }
+    pub fn new(inner: S, state: Arc<State>, stash: Arc<super::transport::Stash>) -> Self {
+        Ordered { inner, state, stash, shutdown_requested: false }
     }
 }
 
@@ -76,16 +79,22 @@ where
         // Runs synchronously, in the order messages arrive.
         let docs = &self.state.documents;
         match req.method() {
-            "textDocument/didOpen" => {
-                if let Some(p) = params(&req) {
+            "textDocument/didOpen" => match params::<lsp::DidOpenTextDocumentParams>(&req) {
+                Some(mut p) => {
+                    self.stash.put_back(&mut p.text_document.text);
                     docs.open(p)
                 }
-            }
-            "textDocument/didChange" => {
-                if let Some(p) = params(&req) {
+                None => self.stash.forget_in(req.params().unwrap_or(&serde_json::Value::Null)),
+            },
+            "textDocument/didChange" => match params::<lsp::DidChangeTextDocumentParams>(&req) {
+                Some(mut p) => {
+                    for change in &mut p.content_changes {
+                        self.stash.put_back(&mut change.text);
+                    }
                     docs.change(p, self.state.encoding())
                 }
-            }
+                None => self.stash.forget_in(req.params().unwrap_or(&serde_json::Value::Null)),
+            },
             "textDocument/didClose" => {
                 if let Some(p) = params(&req) {
                     docs.close(p)
