@@ -100,15 +100,10 @@ impl Publisher {
         let snap = snapshot.clone();
         let work = move || -> Vec<lsp::Diagnostic> {
             let found = ide::diagnostics::with_outside(&snap.analysis(), &config, lock.as_deref(), &outside);
-            let diagnostics = found
+            found
                 .iter()
                 .map(|d| convert::diagnostic(&snap.uri, &snap.line_index, &snap.text, d, enc))
-                .collect();
-            if snap.text.len() > INLINE_UP_TO {
-                // The last version's trees were freed here and on the threads that ended.
-                crate::memory::give_back();
-            }
-            diagnostics
+                .collect()
         };
         // A small document is analysed in well under a millisecond: here, without the hop to a
         // blocking thread and back (the first one also starts that thread). The runtime's
@@ -152,6 +147,11 @@ impl Publisher {
         inner.client.publish_diagnostics(uri.clone(), diagnostics, snapshot.version).await;
         inner.state.start_gate.open();
         published.insert(uri, (snapshot.version, ticket));
+        if snapshot.text.len() > INLINE_UP_TO {
+            // The last version's trees were freed by the analysis, on its threads: their pages
+            // go back to the system, after the diagnostics are out.
+            tokio::task::spawn_blocking(crate::memory::give_back);
+        }
     }
 
     /// What is known about the document from outside its text.
