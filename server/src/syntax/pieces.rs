@@ -18,7 +18,7 @@
 
 use std::sync::Arc;
 
-use rnix::{SyntaxKind, TextSize};
+use rnix::{SyntaxKind, TextRange, TextSize};
 use rowan::{GreenNode, GreenToken, NodeOrToken};
 
 use super::parse::{self, Parsed, SyntaxError};
@@ -72,10 +72,10 @@ enum Part {
 /// The parse of `text` in pieces, reusing what `before` (the text of the last version and its
 /// pieces) has; `None` when the text is small or has no list to cut.
 pub(super) fn parse(text: &str, before: Option<(&str, &Pieces)>, threads: usize) -> Option<Parsed> {
-    let size = piece_size(text.len(), threads);
     if text.len() < FROM {
         return None;
     }
+    let size = piece_size(text.len(), threads);
     let (list_start, parts) =
         before.and_then(|(old, pieces)| replan(text, old, pieces, size)).or_else(|| plan(text, size))?;
     build(text, list_start, parts, threads)
@@ -185,6 +185,9 @@ fn build(text: &str, list_start: usize, parts: Vec<Part>, threads: usize) -> Opt
     for err in &mut errors {
         if err.range.start() >= list {
             err.range += moved;
+        } else if err.range.end() > list {
+            // Around the list (a function whose body it is, refused where it stands).
+            err.range = TextRange::new(err.range.start(), err.range.end() + moved);
         }
     }
     for piece in &taken {
@@ -516,6 +519,8 @@ mod tests {
             "{ a = 1;b = 2;c = \u{a0}3; }",
             "{ a = -!x; b = [ 1.e 0. ]; d = 1.e; }",
             "{ a = \"$${x}\"; b = \"\\${x}\"; c = ''$${y}''; }",
+            // A refusal around the list: a function applied without parentheses.
+            "f x: { a = 1; b = 2; }",
         ] {
             assert!(same_as_whole(text), "not parsed in pieces: {text:?}");
         }
