@@ -11,7 +11,8 @@ more than 5 MB of real modules (the seeds, the 700-line flake and the test fixtu
 real code, each as one attribute of a set, over and over), checked with `nix-instantiate
 --parse` when it is there. Each input
 is measured `--runs` times per server, the servers alternating; the medians and the ratio
-flake-lsp ÷ nil are printed (lower is better for us). Benchmarks only: nothing asserts a time.
+flake-lsp ÷ nil are printed (lower is better for us). For the large file, edits inside a
+binding in the middle of it are measured too (lspbench's are at the end of the file). Benchmarks only: nothing asserts a time.
 """
 import argparse, os, statistics, subprocess, sys, time
 
@@ -88,6 +89,39 @@ def inputs(work):
     return out
 
 
+def middle_edits(exe, path, reps=10):
+    """Edits inside a binding in the middle of the file, as a user types there (lspbench's
+    edits are at the end): one character put in and taken out again, by ranges, `reps` times;
+    "valid" types a letter, "broken" an unclosed `(`. Medians of edit → diagnostics, in ms."""
+    lines = open(path, encoding="utf-8").read().split("\n")
+    line = next(i for i in range(len(lines) // 2, len(lines))
+                if " = " in lines[i] and lines[i].rstrip().endswith(";"))
+    col = lines[line].index(" = ") + 3
+    out = {}
+    with lspbench.Client([exe], os.path.dirname(os.path.abspath(path))) as c:
+        uri = c.open(path)
+        c.wait_diagnostics(uri, timeout=120)
+        version = 1
+        for name, typed in [("valid", "x"), ("broken", "(")]:
+            times = []
+            for i in range(reps):
+                version += 1
+                end = col if i % 2 == 0 else col + 1
+                change = {"range": {"start": {"line": line, "character": col},
+                                    "end": {"line": line, "character": end}},
+                          "text": typed if i % 2 == 0 else ""}
+                with c.diag_cv:
+                    c.diags.pop(uri, None)
+                t = time.perf_counter()
+                c.notify("textDocument/didChange",
+                         {"textDocument": {"uri": uri, "version": version}, "contentChanges": [change]})
+                if c.wait_diagnostics(uri, timeout=120) is None:
+                    sys.exit(f"bench-nil: {exe} published nothing after an edit in the middle")
+                times.append((time.perf_counter() - t) * 1000)
+            out[name] = statistics.median(times)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--runs", type=int, default=5)
@@ -116,6 +150,12 @@ def main():
             theirs = statistics.median(r[key] for r in results["nil"])
             ratio = f"{ours / theirs:.2f}×" if theirs else "–"
             print(f"| {label} | {ours:.1f} | {theirs:.1f} | {ratio} |")
+        if name.startswith("large"):
+            middle = {server: middle_edits(exe, path) for server, exe in servers}
+            for key, label in [("valid", "edit in the middle, valid (ms)"),
+                               ("broken", "edit in the middle, a binding broken (ms)")]:
+                ours, theirs = middle["flake-lsp"][key], middle["nil"][key]
+                print(f"| {label} | {ours:.1f} | {theirs:.1f} | {ours / theirs:.2f}× |")
         print(flush=True)
 
 
