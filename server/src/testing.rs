@@ -38,6 +38,31 @@ pub fn repo_root() -> PathBuf {
 }
 
 /// `FLAKE_LSP_SHARED` (relative to the repository's root), else `../shared` beside it.
+/// Every file of the parser's corpus (with Nix's verdicts), of the fuzzer's corpus and of the
+/// crashes it found, with its text (read with replacements): for tests that check two ways of
+/// doing one thing agree on every input at hand. A missing directory fails the test.
+pub fn corpus_texts() -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    for dir in [
+        "tests/fixtures/parse/valid",
+        "tests/fixtures/parse/invalid",
+        "fuzz/corpus/analysis",
+        "fuzz/regressions",
+    ] {
+        let dir = repo_root().join(dir);
+        let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        for entry in entries {
+            let path = entry.expect("a directory entry").path();
+            if path.is_file() && path.file_name().is_some_and(|n| n != ".gitkeep") {
+                let text = String::from_utf8_lossy(&std::fs::read(&path).expect("readable")).into_owned();
+                out.push((path, text));
+            }
+        }
+    }
+    assert!(out.len() > 2000, "only {} files in the corpora", out.len());
+    out
+}
+
 pub fn shared_dir() -> PathBuf {
     match std::env::var_os(SHARED_VAR).filter(|v| !v.is_empty()) {
         Some(dir) => repo_root().join(dir),

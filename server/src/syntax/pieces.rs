@@ -572,26 +572,9 @@ mod tests {
     /// so does each after an edit (a character taken out, one put in) that reuses the pieces.
     #[test]
     fn the_corpora_parse_the_same_in_pieces() {
-        let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let mut files = Vec::new();
-        for dir in [
-            "tests/fixtures/parse/valid",
-            "tests/fixtures/parse/invalid",
-            "fuzz/corpus/analysis",
-            "tests/fixtures",
-        ] {
-            let dir = repo.join(dir);
-            let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-            for entry in entries {
-                let path = entry.expect("a directory entry").path();
-                if path.is_file() {
-                    files.push(path);
-                }
-            }
-        }
+        let files = crate::testing::corpus_texts();
         let (mut cut, mut edits) = (0, 0);
-        for path in &files {
-            let text = String::from_utf8_lossy(&std::fs::read(path).expect("readable")).into_owned();
+        for (path, text) in &files {
             // What Nix reads: up to a NUL byte (`parse_after` cuts there before the pieces).
             let text = text.split('\0').next().unwrap_or("").to_string();
             if !same_as_whole(&text) {
