@@ -437,13 +437,6 @@ fn scan_green(root: &SyntaxNode, with_edits: bool) -> (Vec<Edit>, Vec<SyntaxErro
     let kind_of = NixLanguage::kind_from_raw;
     let mut edits = Vec::new();
     let mut refusals = Vec::new();
-    let node_at = |kind: SyntaxKind, range: TextRange| {
-        let start = match root.covering_element(range) {
-            NodeOrToken::Node(node) => node,
-            NodeOrToken::Token(token) => token.parent().unwrap_or_else(|| root.clone()),
-        };
-        start.ancestors().find(|n| n.kind() == kind && n.text_range() == range)
-    };
     let token_at = |range: TextRange| root.token_at_offset(range.start()).find(|t| t.text_range() == range);
     let green = root.green();
     let mut offset = root.text_range().start();
@@ -476,7 +469,7 @@ fn scan_green(root: &SyntaxNode, with_edits: bool) -> (Vec<Edit>, Vec<SyntaxErro
                     _ => false,
                 };
                 if check {
-                    if let Some(node) = node_at(kind, range) {
+                    if let Some(node) = super::node_with(root, range, &[kind]) {
                         refusals.extend(match kind {
                             NODE_LAMBDA => bare_lambda(&node),
                             NODE_PAREN => unclosed_parenthesis(&node),

@@ -30,15 +30,16 @@ pub fn for_each_token(root: &SyntaxNode, mut f: impl FnMut(SyntaxKind, &str, Tex
 }
 
 /// Calls `visit` with each node under `root` (itself included), in preorder: its kind, range
-/// and green node, and a way to get a cursor on it. Like `for_each_token`, the walk is over
-/// the green tree; a cursor is made (from the root down) only for the nodes a check asks for.
+/// and green node, and a way to get a cursor on it (always there; an `Option` all the same).
+/// Like `for_each_token`, the walk is over the green tree; a cursor is made (from the root
+/// down) only for the nodes a check asks for.
 pub fn for_each_node(
     root: &SyntaxNode,
-    mut visit: impl FnMut(SyntaxKind, TextRange, &rowan::GreenNodeData, &dyn Fn() -> SyntaxNode),
+    mut visit: impl FnMut(SyntaxKind, TextRange, &rowan::GreenNodeData, &dyn Fn() -> Option<SyntaxNode>),
 ) {
     let green = root.green();
     let start = root.text_range().start();
-    let cursor = |kind: SyntaxKind, range: TextRange| move || node_at(root, kind, range);
+    let cursor = |kind: SyntaxKind, range: TextRange| move || super::node_with(root, range, &[kind]);
     visit(root.kind(), root.text_range(), green, &cursor(root.kind(), root.text_range()));
     let mut offset = start;
     let mut stack = vec![green.children()];
@@ -58,15 +59,6 @@ pub fn for_each_node(
     }
 }
 
-/// The node of `kind` at exactly `range` under `root`.
-pub fn node_at(root: &SyntaxNode, kind: SyntaxKind, range: TextRange) -> SyntaxNode {
-    let start = match root.covering_element(range) {
-        NodeOrToken::Node(node) => node,
-        NodeOrToken::Token(token) => token.parent().unwrap_or_else(|| root.clone()),
-    };
-    start.ancestors().find(|n| n.kind() == kind && n.text_range() == range).unwrap_or(start)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,7 +73,7 @@ mod tests {
         let root = crate::syntax::parse(text).root;
         let mut walked = Vec::new();
         for_each_node(&root, |kind, range, green, cursor| {
-            let node = cursor();
+            let node = cursor().expect("the node walked");
             assert_eq!((node.kind(), node.text_range()), (kind, range));
             assert_eq!(node.green().to_owned(), green.to_owned());
             walked.push((kind, range));

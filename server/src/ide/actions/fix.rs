@@ -3,7 +3,7 @@
 
 use crate::ide::analysis::Analysis;
 use crate::ide::edit::TextEdit;
-use crate::syntax::{SyntaxNode, TextRange};
+use crate::syntax::SyntaxNode;
 
 /// What every fix looks at: the text and one cursor over its tree.
 pub(crate) struct File<'a> {
@@ -30,17 +30,4 @@ impl Fix {
 }
 
 /// The node with exactly `range` and one of `kinds`, if there is one.
-pub(crate) fn node_at(
-    root: &SyntaxNode,
-    range: TextRange,
-    kinds: &[crate::syntax::SyntaxKind],
-) -> Option<SyntaxNode> {
-    if !root.text_range().contains_range(range) {
-        return None;
-    }
-    let start = match root.covering_element(range) {
-        rowan::NodeOrToken::Node(n) => n,
-        rowan::NodeOrToken::Token(t) => t.parent()?,
-    };
-    start.ancestors().take_while(|n| n.text_range() == range).find(|n| kinds.contains(&n.kind()))
-}
+pub(crate) use crate::syntax::node_with as node_at;

@@ -66,9 +66,11 @@ fn name_of(root: &SyntaxNode, kind: SyntaxKind, attr: &GreenNodeData, range: Tex
             Some(rowan::NodeOrToken::Token(token)) if attr.children().len() == 1 => {
                 Some(token.text().to_string())
             }
-            _ => static_attr_name(&crate::syntax::tokens::node_at(root, kind, range)),
+            _ => crate::syntax::node_with(root, range, &[kind]).and_then(|n| static_attr_name(&n)),
         },
-        NODE_STRING | NODE_DYNAMIC => static_attr_name(&crate::syntax::tokens::node_at(root, kind, range)),
+        NODE_STRING | NODE_DYNAMIC => {
+            crate::syntax::node_with(root, range, &[kind]).and_then(|n| static_attr_name(&n))
+        }
         _ => None,
     }
 }

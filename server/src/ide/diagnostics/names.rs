@@ -28,12 +28,17 @@ pub(super) fn check_names(names: &NameResolution, skip_formals_of: &[TextRange],
 /// URL literals and literals out of range. Needs no name resolution, so it can run beside it.
 pub(super) fn check_forms(root: &SyntaxNode, out: &mut Vec<Diagnostic>) {
     // Over the green tree: a cursor only for the nodes a check looks into.
-    crate::syntax::tokens::for_each_node(root, |kind, _, green, node| match kind {
-        NODE_LET_IN => let_in(&node(), out),
-        NODE_INHERIT => inherit(&node(), out),
-        NODE_PATTERN => pattern(&node(), out),
-        NODE_ATTRPATH if has_indented_string(green) => indented_string_names(&node(), out),
-        _ => {}
+    crate::syntax::tokens::for_each_node(root, |kind, _, green, node| {
+        let check: fn(&SyntaxNode, &mut Vec<Diagnostic>) = match kind {
+            NODE_LET_IN => let_in,
+            NODE_INHERIT => inherit,
+            NODE_PATTERN => pattern,
+            NODE_ATTRPATH if has_indented_string(green) => indented_string_names,
+            _ => return,
+        };
+        if let Some(node) = node() {
+            check(&node, out);
+        }
     });
     crate::syntax::tokens::for_each_token(root, |kind, text, range| match kind {
         TOKEN_URI => out.push(Diagnostic::new(
