@@ -8,7 +8,8 @@ pub mod scope;
 pub mod tokens;
 
 pub use line_index::{LineCol, LineIndex, PositionEncoding};
-pub use parse::{parse, Parsed, SyntaxError, SyntaxErrorKind};
+pub use parse::{node_with, SyntaxError, SyntaxErrorKind};
+pub use pieces::{parse, parse_after, Parsed};
 pub use rnix::{SyntaxKind, SyntaxNode, SyntaxToken, TextRange, TextSize};
 
 /// Where a node is (its kind and range), to find it again in a tree of the same text:
@@ -137,18 +138,6 @@ pub fn function_name(function: &SyntaxNode) -> Option<String> {
 
 /// The smallest node covering `range`, found from any node of the same tree (`None` when the
 /// range is outside the tree).
-/// The node with exactly `range` and one of `kinds` under `root`, if there is one.
-pub fn node_with(root: &SyntaxNode, range: TextRange, kinds: &[SyntaxKind]) -> Option<SyntaxNode> {
-    if !root.text_range().contains_range(range) {
-        return None;
-    }
-    let start = match root.covering_element(range) {
-        rowan::NodeOrToken::Node(n) => n,
-        rowan::NodeOrToken::Token(t) => t.parent()?,
-    };
-    start.ancestors().take_while(|n| n.text_range() == range).find(|n| kinds.contains(&n.kind()))
-}
-
 pub fn covering_node(anchor: &SyntaxNode, range: TextRange) -> Option<SyntaxNode> {
     let root = anchor.ancestors().last()?;
     if !root.text_range().contains_range(range) {

@@ -18,42 +18,32 @@ pub struct SyntaxError {
     pub message: String,
 }
 
-/// A parsed file: the tree (always there, with error nodes where the text is broken) and the
-/// errors, in text order.
-#[derive(Clone)]
-pub struct Parsed {
-    pub root: SyntaxNode,
-    pub errors: Vec<SyntaxError>,
-    /// How a large file was cut into pieces, for the parse of its next version.
-    pub pieces: Option<std::sync::Arc<super::pieces::Pieces>>,
-}
-
-pub fn parse(text: &str) -> Parsed {
-    parse_after(text, None, 1)
-}
-
-/// The parse of `text`; a large file is parsed in pieces, on up to `threads` threads, and when
-/// `before` is the last version's text and parse, only the pieces an edit touched are parsed
-/// again (see `pieces`).
-pub fn parse_after(text: &str, before: Option<(&str, &super::pieces::Pieces)>, threads: usize) -> Parsed {
-    let text = as_nix_reads(text);
-    let before = before.map(|(old, pieces)| (as_nix_reads(old), pieces));
-    super::pieces::parse(text, before, threads).unwrap_or_else(|| parse_whole(text))
-}
-
 /// Nix reads a file as a C string: a NUL byte ends it.
-fn as_nix_reads(text: &str) -> &str {
+pub(super) fn as_nix_reads(text: &str) -> &str {
     text.split('\0').next().unwrap_or("")
 }
 
-/// The parse of the whole text at once.
-pub(super) fn parse_whole(text: &str) -> Parsed {
+/// The tree of the whole text, parsed at once, and its errors in text order (the parse of
+/// every file but a large one; see `pieces`).
+pub(super) fn whole(text: &str) -> (SyntaxNode, Vec<SyntaxError>) {
     let text = as_nix_reads(text);
     let (root, rnix_errors, refusals) = parse_as_nix_reads(text);
     let end = TextSize::of(text);
     let mut errors: Vec<SyntaxError> = rnix_errors.iter().map(|err| convert(err, text, end)).collect();
     errors.extend(refusals);
-    Parsed { root, errors: one_per_place(errors), pieces: None }
+    (root, one_per_place(errors))
+}
+
+/// The node with exactly `range` and one of `kinds` under `root`, if there is one.
+pub fn node_with(root: &SyntaxNode, range: TextRange, kinds: &[SyntaxKind]) -> Option<SyntaxNode> {
+    if !root.text_range().contains_range(range) {
+        return None;
+    }
+    let start = match root.covering_element(range) {
+        rowan::NodeOrToken::Node(n) => n,
+        rowan::NodeOrToken::Token(t) => t.parent()?,
+    };
+    start.ancestors().take_while(|n| n.text_range() == range).find(|n| kinds.contains(&n.kind()))
 }
 
 /// The errors in text order, one per place.
@@ -469,7 +459,7 @@ fn scan_green(root: &SyntaxNode, with_edits: bool) -> (Vec<Edit>, Vec<SyntaxErro
                     _ => false,
                 };
                 if check {
-                    if let Some(node) = super::node_with(root, range, &[kind]) {
+                    if let Some(node) = node_with(root, range, &[kind]) {
                         refusals.extend(match kind {
                             NODE_LAMBDA => bare_lambda(&node),
                             NODE_PAREN => unclosed_parenthesis(&node),
@@ -826,6 +816,7 @@ pub fn kind_name(kind: SyntaxKind) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::syntax::parse;
     use expect_test::{expect, Expect};
 
     fn check(text: &str, expect: Expect) {

@@ -21,7 +21,37 @@ use std::sync::Arc;
 use rnix::{SyntaxKind, TextRange, TextSize};
 use rowan::{GreenNode, GreenToken, NodeOrToken};
 
-use super::parse::{self, Parsed, SyntaxError};
+use super::parse::{self, SyntaxError};
+use rnix::SyntaxNode;
+
+/// A parsed file: the tree (always there, with error nodes where the text is broken) and the
+/// errors, in text order.
+#[derive(Clone)]
+pub struct Parsed {
+    pub root: SyntaxNode,
+    pub errors: Vec<SyntaxError>,
+    /// How a large file was cut into pieces, for the parse of its next version.
+    pub pieces: Option<Arc<Pieces>>,
+}
+
+pub fn parse(text: &str) -> Parsed {
+    parse_after(text, None, 1)
+}
+
+/// The parse of `text`; a large file is parsed in pieces, on up to `threads` threads, and when
+/// `before` is the last version's text and parse, only the pieces an edit touched are parsed
+/// again.
+pub fn parse_after(text: &str, before: Option<(&str, &Pieces)>, threads: usize) -> Parsed {
+    let text = parse::as_nix_reads(text);
+    let before = before.map(|(old, pieces)| (parse::as_nix_reads(old), pieces));
+    in_pieces(text, before, threads).unwrap_or_else(|| parse_whole(text))
+}
+
+/// The parse of the whole text at once.
+fn parse_whole(text: &str) -> Parsed {
+    let (root, errors) = parse::whole(text);
+    Parsed { root, errors, pieces: None }
+}
 
 type Green = NodeOrToken<GreenNode, GreenToken>;
 
@@ -71,7 +101,7 @@ enum Part {
 
 /// The parse of `text` in pieces, reusing what `before` (the text of the last version and its
 /// pieces) has; `None` when the text is small or has no list to cut.
-pub(super) fn parse(text: &str, before: Option<(&str, &Pieces)>, threads: usize) -> Option<Parsed> {
+fn in_pieces(text: &str, before: Option<(&str, &Pieces)>, threads: usize) -> Option<Parsed> {
     if text.len() < FROM {
         return None;
     }
@@ -482,7 +512,7 @@ mod tests {
     /// The parse in pieces (with small pieces, so that even a short text has several) and the
     /// parse of the whole text agree: the same tree and the same errors.
     fn same_as_whole(text: &str) -> bool {
-        let whole = parse::parse_whole(text);
+        let whole = parse_whole(text);
         let Some(pieces) = parse_small(text, None) else { return false };
         assert_eq!(pieces.root.green(), whole.root.green(), "tree of {text:?}");
         assert_eq!(pieces.errors, whole.errors, "errors of {text:?}");
@@ -540,7 +570,7 @@ mod tests {
             ));
         }
         text.push_str("}\n");
-        let first = parse::parse_after(&text, None, 2);
+        let first = parse_after(&text, None, 2);
         let pieces = first.pieces.clone().expect("parsed in pieces");
         assert!(pieces.pieces.len() > 4);
         for edited in [
@@ -552,8 +582,8 @@ mod tests {
             text.replacen("  m1999", "  m1998 = 1;\n  m1999", 1),
             text.replace("}\n", ""),
         ] {
-            let again = parse::parse_after(&edited, Some((&text, &pieces)), 2);
-            let whole = parse::parse_whole(&edited);
+            let again = parse_after(&edited, Some((&text, &pieces)), 2);
+            let whole = parse_whole(&edited);
             assert_eq!(again.root.green(), whole.root.green());
             assert_eq!(again.errors, whole.errors);
         }
@@ -589,7 +619,7 @@ mod tests {
                 format!("{}{}", &text[..middle], &text[next..]),
                 format!("{}\"{}", &text[..middle], &text[middle..]),
             ] {
-                let whole = parse::parse_whole(&edited);
+                let whole = parse_whole(&edited);
                 if let Some(again) = parse_small(&edited, Some((&text, pieces))) {
                     assert_eq!(
                         again.root.green(),
