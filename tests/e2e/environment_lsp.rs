@@ -501,15 +501,7 @@ fn evaluation_errors_of_every_kind_on_both_nix_versions() {
 #[test]
 fn a_hanging_evaluation_is_stopped_by_the_next_edit() {
     let Some(nix) = nix() else { return };
-    // A server that accepts connections and never answers: fetching from it hangs.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for stream in listener.incoming().flatten() {
-            held.push(stream);
-        }
-    });
+    let port = hanging_http_port();
     let ws = Workspace::new("hang");
     let flake = FLAKE.replace(
         "packages = [ pkgs.python311 ];",

@@ -318,15 +318,7 @@ fn the_evaluator_killed_or_reloaded_while_it_works() {
 #[test]
 fn the_evaluator_hanging_or_over_its_memory_limit() {
     let Some(nix) = nix() else { return };
-    // A server that accepts connections and never answers: fetching from it hangs.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for stream in listener.incoming().flatten() {
-            held.push(stream);
-        }
-    });
+    let port = hanging_http_port();
     let hanging = FLAKE.replace(
         "packages.x86_64-linux.fine = pkgs.mkShell { name = \"fine\"; };",
         &format!("packages.x86_64-linux.fine = import (builtins.fetchTarball \"http://127.0.0.1:{port}/never.tar.gz\");"),

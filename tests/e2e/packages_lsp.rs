@@ -40,6 +40,22 @@ fn locked_fixture(nix: &Path) -> String {
 }
 
 /// Line and character (ASCII text) just after `marker`.
+/// Initialises `server` for the flake at `root`, untrusted (no dev shell is realised) and with
+/// its nixpkgs overridden by `nixpkgs`, and opens its flake.nix holding [`FLAKE`]: the URI.
+fn open_untrusted(server: &mut Server, root: &Path, nixpkgs: &str, capabilities: Value) -> String {
+    server.initialize_in(
+        root,
+        capabilities,
+        json!({ "flakeLsp": { "environment": {
+            "trusted": false,
+            "overrideInputs": { "nixpkgs": nixpkgs }
+        } } }),
+    );
+    let uri = file_uri(&root.join("flake.nix"));
+    server.open(&uri, FLAKE);
+    uri
+}
+
 fn after(text: &str, marker: &str) -> Value {
     let at = text.find(marker).unwrap_or_else(|| panic!("{marker} not in the text")) + marker.len();
     let line = text[..at].matches('\n').count();
@@ -79,16 +95,12 @@ fn completion_and_hover_from_the_index_of_a_locked_nixpkgs() {
     let root = dir.join("project");
     let cache = dir.join("cache");
     let mut server = Server::start_in(&dir, &nix, &[]);
-    server.initialize_in(
+    let uri = open_untrusted(
+        &mut server,
         &root,
+        &locked_fixture(&nix),
         json!({ "window": { "workDoneProgress": true } }),
-        json!({ "flakeLsp": { "environment": {
-            "trusted": false,
-            "overrideInputs": { "nixpkgs": locked_fixture(&nix) }
-        } } }),
     );
-    let uri = file_uri(&root.join("flake.nix"));
-    server.open(&uri, FLAKE);
 
     // `pkgs.pyt`: python311 with its version, once the details are in.
     let answer = completion_until(&mut server, &uri, after(FLAKE, "pkgs.python311 pkgs.pyt"), |a| {
@@ -138,15 +150,7 @@ fn completion_and_hover_from_the_index_of_a_locked_nixpkgs() {
 
     // A second server reads the index from disk: complete at the first request.
     let mut server = Server::start_in(&dir, &nix, &[]);
-    server.initialize_in(
-        &root,
-        json!({}),
-        json!({ "flakeLsp": { "environment": {
-            "trusted": false,
-            "overrideInputs": { "nixpkgs": locked_fixture(&nix) }
-        } } }),
-    );
-    server.open(&uri, FLAKE);
+    open_untrusted(&mut server, &root, &locked_fixture(&nix), json!({}));
     let again = completion_until(&mut server, &uri, after(FLAKE, "pkgs.python311 pkgs.pyt"), |a| {
         item(a, "python311").is_some()
     });
@@ -163,17 +167,7 @@ fn an_unlocked_override_is_indexed_in_memory() {
     let root = dir.join("project");
     let cache = dir.join("cache");
     let mut server = Server::start_in(&dir, &nix, &[]);
-    let nixpkgs = fixture_nixpkgs();
-    server.initialize_in(
-        &root,
-        json!({}),
-        json!({ "flakeLsp": { "environment": {
-            "trusted": false,
-            "overrideInputs": { "nixpkgs": nixpkgs }
-        } } }),
-    );
-    let uri = file_uri(&root.join("flake.nix"));
-    server.open(&uri, FLAKE);
+    let uri = open_untrusted(&mut server, &root, &fixture_nixpkgs(), json!({}));
     let answer = completion_until(&mut server, &uri, after(FLAKE, "pkgs.python311 pkgs.pyt"), |a| {
         item(a, "python311").is_some_and(|i| i["detail"] == "3.11.2")
     });
@@ -350,17 +344,7 @@ fn the_package_at_the_cursor_comes_before_the_index() {
         let gate = Gate(dir.join("release-the-index"));
         let held = nix_holding_the_index(&dir, &nix, &gate.0);
         let mut server = Server::start_in(&dir, &held, &[]);
-        let nixpkgs = fixture_nixpkgs();
-        server.initialize_in(
-            &root,
-            json!({}),
-            json!({ "flakeLsp": { "environment": {
-                "trusted": false,
-                "overrideInputs": { "nixpkgs": nixpkgs }
-            } } }),
-        );
-        let uri = file_uri(&root.join("flake.nix"));
-        server.open(&uri, FLAKE);
+        let uri = open_untrusted(&mut server, &root, &fixture_nixpkgs(), json!({}));
 
         // Hover on `pkgs.hello`: the version, read by itself.
         let hover = server.request(

@@ -36,6 +36,20 @@ pub fn git_repo(dir: &Path) {
 
 /// A fresh directory `$TMPDIR/<name>-<pid>` whose `project/` is a git repository holding
 /// `flake.nix` = `flake`; the caller removes it.
+/// The port of a local server that accepts connections and never answers: fetching from it
+/// hangs (for as long as the test runs).
+pub fn hanging_http_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    port
+}
+
 pub fn flake_dir(name: &str, flake: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
