@@ -26,3 +26,10 @@ mod testing;
 /// Stack for threads that analyse syntax trees (the parser nests up to 512 levels): the CLI's
 /// thread and the server's runtime threads.
 pub const STACK_SIZE: usize = 64 * 1024 * 1024;
+
+/// How many threads the analysis of a large file may use: the cores this process may run on,
+/// asked once (the answer reads cgroup files on Linux, and every analysis asks).
+pub fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}

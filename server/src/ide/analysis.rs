@@ -52,8 +52,7 @@ impl Analysis {
     /// only the pieces the edit touched (`syntax::pieces`), and is parsed on every core.
     pub fn after(text: Arc<str>, kind: FileKind, before: Option<&Analysis>) -> Analysis {
         let before = before.and_then(|b| Some((b.text(), b.pieces.as_deref()?)));
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let parsed = syntax::parse_after(&text, before, threads);
+        let parsed = syntax::parse_after(&text, before, crate::cores());
         let green = parsed.root.green().to_owned();
         Analysis {
             text,

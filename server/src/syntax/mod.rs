@@ -40,11 +40,18 @@ pub fn static_attr_name(attr: &SyntaxNode) -> Option<String> {
 /// The name of a `NODE_IDENT`, read from its one token (cheaper than the node's text, which
 /// walks the tree).
 pub fn ident_text(ident: &SyntaxNode) -> String {
-    match ident.green().children().next() {
-        Some(rowan::NodeOrToken::Token(token)) if ident.green().children().len() == 1 => {
-            token.text().to_string()
-        }
-        _ => ident.text().to_string(),
+    match green_ident_text(ident.green()) {
+        Some(text) => text.to_string(),
+        None => ident.text().to_string(),
+    }
+}
+
+/// The text of a green node of one token (a `NODE_IDENT`'s name), read without a cursor.
+pub fn green_ident_text(ident: &rowan::GreenNodeData) -> Option<&str> {
+    let mut children = ident.children();
+    match (children.next(), children.next()) {
+        (Some(rowan::NodeOrToken::Token(token)), None) => Some(token.text()),
+        _ => None,
     }
 }
 

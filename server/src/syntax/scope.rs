@@ -104,8 +104,7 @@ pub struct NameResolution {
 
 impl NameResolution {
     pub fn new(root: &SyntaxNode) -> NameResolution {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        NameResolution::on_threads(root, threads)
+        NameResolution::on_threads(root, crate::cores())
     }
 
     /// The resolution of `root`, the bindings of a large list resolved on up to `threads`
@@ -694,15 +693,15 @@ fn may_merge(container: &SyntaxNode) -> bool {
             .filter_map(NodeOrToken::into_node)
             .find(|n| [NODE_IDENT, NODE_STRING, NODE_DYNAMIC].into_iter().any(|k| n.kind() == raw(k)));
         let Some(first) = first else { continue };
-        let mut tokens = first.children();
-        match (first.kind() == raw(NODE_IDENT), tokens.next(), tokens.next()) {
-            (true, Some(NodeOrToken::Token(name)), None) => {
-                if !names.insert(name.text()) {
+        let name = (first.kind() == raw(NODE_IDENT)).then(|| super::green_ident_text(first)).flatten();
+        match name {
+            Some(name) => {
+                if !names.insert(name) {
                     return true;
                 }
             }
             // A string or a computed name: not told here.
-            _ => return true,
+            None => return true,
         }
     }
     false

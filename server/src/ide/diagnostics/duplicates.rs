@@ -62,11 +62,9 @@ fn child_nodes(
 /// (rare as a name) from a cursor on it.
 fn name_of(root: &SyntaxNode, kind: SyntaxKind, attr: &GreenNodeData, range: TextRange) -> Option<String> {
     match kind {
-        NODE_IDENT => match attr.children().next() {
-            Some(rowan::NodeOrToken::Token(token)) if attr.children().len() == 1 => {
-                Some(token.text().to_string())
-            }
-            _ => crate::syntax::node_with(root, range, &[kind]).and_then(|n| static_attr_name(&n)),
+        NODE_IDENT => match crate::syntax::green_ident_text(attr) {
+            Some(name) => Some(name.to_string()),
+            None => crate::syntax::node_with(root, range, &[kind]).and_then(|n| static_attr_name(&n)),
         },
         NODE_STRING | NODE_DYNAMIC => {
             crate::syntax::node_with(root, range, &[kind]).and_then(|n| static_attr_name(&n))
