@@ -247,18 +247,10 @@ fn parse_pieces(text: &str, ranges: &[std::ops::Range<usize>], threads: usize) -
     if threads <= 1 || ranges.len() < 2 || bytes < 2 * PIECE.start() {
         return ranges.iter().map(one).collect();
     }
-    // Contiguous shares of about the same size, one per thread; this thread takes the first.
-    let share = bytes.div_ceil(threads);
-    let mut groups: Vec<&[std::ops::Range<usize>]> = Vec::new();
-    let (mut from, mut size) = (0, 0);
-    for (i, range) in ranges.iter().enumerate() {
-        size += range.len();
-        if size >= share || i + 1 == ranges.len() {
-            groups.push(&ranges[from..=i]);
-            from = i + 1;
-            size = 0;
-        }
-    }
+    // One share per thread; this thread takes the first.
+    let sizes: Vec<usize> = ranges.iter().map(|r| r.len()).collect();
+    let groups: Vec<&[std::ops::Range<usize>]> =
+        shares(&sizes, threads).into_iter().map(|s| &ranges[s]).collect();
     std::thread::scope(|scope| {
         let others: Vec<_> = groups[1..]
             .iter()
@@ -279,6 +271,23 @@ fn parse_pieces(text: &str, ranges: &[std::ops::Range<usize>], threads: usize) -
         }
         out
     })
+}
+
+/// Items of these `sizes` in `count` contiguous runs of about the same total size (fewer when
+/// an item is larger than a share): the runs' index ranges, in order.
+pub(super) fn shares(sizes: &[usize], count: usize) -> Vec<std::ops::Range<usize>> {
+    let share = sizes.iter().sum::<usize>().div_ceil(count.max(1));
+    let mut out = Vec::new();
+    let (mut from, mut size) = (0, 0);
+    for (i, item) in sizes.iter().enumerate() {
+        size += item;
+        if size >= share || i + 1 == sizes.len() {
+            out.push(from..i + 1);
+            from = i + 1;
+            size = 0;
+        }
+    }
+    out
 }
 
 /// `text[range]` parsed as the bindings of a set, when it is whole bindings.

@@ -485,17 +485,8 @@ impl Resolver {
             return;
         }
         // Contiguous shares of about the same size; this thread takes the first.
-        let share = u32::from(list.text_range().len()).div_ceil(self.threads as u32);
-        let mut shares: Vec<std::ops::Range<usize>> = Vec::new();
-        let (mut from, mut size) = (0, 0);
-        for (i, child) in children.iter().enumerate() {
-            size += u32::from(child.text_range().len());
-            if size >= share || i + 1 == children.len() {
-                shares.push(from..i + 1);
-                from = i + 1;
-                size = 0;
-            }
-        }
+        let sizes: Vec<usize> = children.iter().map(|c| usize::from(c.text_range().len())).collect();
+        let shares = super::pieces::shares(&sizes, self.threads);
         let root_green = list.ancestors().last().unwrap_or_else(|| list.clone()).green().to_owned();
         let list_ptr = super::NodePtr::new(list);
         let workers: Vec<(Resolver, std::ops::Range<usize>)> =
